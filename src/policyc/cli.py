@@ -1,0 +1,279 @@
+"""The command line: a thin layer; each verb is one library call.
+
+Exit status: 0 success; 1 a policy has errors (or warnings with --deny-warnings);
+2 bad records, unreadable input, or a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # usage errors exit 2 with a plain message
+        self.print_usage(sys.stderr)
+        print(f"policyc: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_INPUT)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="policyc", description="Check, score, explain and compile assessment policies.")
+    p.add_argument("--version", action="version", version=_version())
+    sub = p.add_subparsers(dest="verb", required=True, parser_class=_Parser)
+
+    c = sub.add_parser("check", help="prove policies sound; report every finding")
+    c.add_argument("paths", nargs="+", help="policy files or folders (searched for *.policy)")
+    c.add_argument("--format", choices=["text", "json"], default="text")
+    c.add_argument("--deny-warnings", action="store_true", help="exit 1 on warnings too")
+
+    s = sub.add_parser("score", help="score a file of agent-period records")
+    _records_args(s)
+    s.add_argument("--format", choices=["table", "csv", "jsonl", "json"], default=None,
+                   help="output format (default: table on a terminal, jsonl otherwise)")
+    s.add_argument("-o", "--output", help="write the results to this file (whole or not at all)")
+    s.add_argument("--rejects", metavar="FILE",
+                   help="score the valid records and write the bad ones, with reasons, to FILE (JSON Lines)")
+
+    e = sub.add_parser("explain", help="explain one agent's result")
+    _records_args(e)
+    e.add_argument("--agent", required=True)
+    e.add_argument("--period", help="the period (needed when the agent has several)")
+
+    k = sub.add_parser("compile", help="write a standalone Python module for a policy")
+    k.add_argument("policy")
+    k.add_argument("-o", "--output", required=True, help="the .py file to write")
+    return p
+
+
+def _records_args(p):
+    p.add_argument("policy")
+    p.add_argument("records", help="CSV, JSON (array of objects) or JSON Lines file; - for stdin")
+    p.add_argument("--input-format", choices=["csv", "json", "jsonl"], default=None)
+    p.add_argument("--encoding", default="utf-8", help="text encoding of the records file (e.g. gbk)")
+    p.add_argument("--allow-extra", action="store_true", help="ignore fields the policy does not use")
+
+
+def _version() -> str:
+    from . import __version__
+
+    return f"policyc {__version__}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        return {"check": cmd_check, "score": cmd_score, "explain": cmd_explain, "compile": cmd_compile}[args.verb](args)
+    except BrokenPipeError:
+        return EXIT_OK
+    except KeyboardInterrupt:
+        return 130
+
+
+# ───────────────────────── helpers ─────────────────────────
+
+
+def _err(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+def _print_diagnostics(diags, sources: dict[str, str], stream) -> None:
+    from .diagnostics import render_one
+
+    color = stream.isatty() and not os.environ.get("NO_COLOR")
+    for d in diags:
+        text = render_one(d, sources.get(d.span.file, ""))
+        if color:
+            from rich.console import Console
+            from rich.text import Text
+
+            style = {"error": "bold red", "warning": "bold yellow", "info": "bold blue"}[d.severity.value]
+            out = Text()
+            first, _, rest = text.partition("\n")
+            out.append(first, style=style)
+            out.append("\n" + rest)
+            Console(file=stream, highlight=False, soft_wrap=True).print(out, end="")
+        else:
+            stream.write(text)
+
+
+def _load_policy(path: str):
+    """Load a policy for scoring; on errors print them and return None."""
+    from .compiler import check_source
+    from .diagnostics import has_errors
+    from .policy import Policy
+
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except OSError as e:
+        _err(f"policyc: cannot read {path}: {e.strerror or e}")
+        return None, EXIT_INPUT
+    except UnicodeDecodeError:
+        _err(f"policyc: {path} is not UTF-8 text")
+        return None, EXIT_INPUT
+    policy, diags = check_source(text, path)
+    if policy is None or has_errors(diags):
+        _print_diagnostics(diags, {path: text}, sys.stderr)
+        _err(f"policyc: {path} does not check; nothing was scored")
+        return None, EXIT_FINDINGS
+    return Policy(policy, text, diags), EXIT_OK
+
+
+def _load_records(args):
+    from .records import InputError, read_records
+
+    try:
+        return read_records(args.records, fmt=args.input_format, encoding=args.encoding)
+    except InputError as e:
+        _err(f"policyc: {e}")
+        return None
+
+
+# ───────────────────────── verbs ─────────────────────────
+
+
+def cmd_check(args) -> int:
+    from .compiler import check_source
+    from .diagnostics import Severity, to_json
+
+    files: list[Path] = []
+    for raw in args.paths:
+        p = Path(raw)
+        if p.is_dir():
+            files.extend(sorted(p.rglob("*.policy")))
+        elif p.exists():
+            files.append(p)
+        else:
+            _err(f"policyc: {raw}: no such file or folder")
+            return EXIT_INPUT
+    all_diags = []
+    sources = {}
+    for f in files:
+        try:
+            text = f.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as e:
+            _err(f"policyc: cannot read {f}: {e}")
+            return EXIT_INPUT
+        sources[str(f)] = text
+        _, diags = check_source(text, str(f))
+        all_diags.extend(diags)
+    errors = sum(1 for d in all_diags if d.severity is Severity.ERROR)
+    warnings = sum(1 for d in all_diags if d.severity is Severity.WARNING)
+    if args.format == "json":
+        print(to_json(all_diags))
+    else:
+        _print_diagnostics(all_diags, sources, sys.stdout)
+        print(f"checked {len(files)} polic{'y' if len(files) == 1 else 'ies'}: "
+              f"{errors} error(s), {warnings} warning(s)")
+    if errors or (args.deny_warnings and warnings):
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def cmd_score(args) -> int:
+    from . import output
+    from .runtime import RecordError
+
+    policy, status = _load_policy(args.policy)
+    if policy is None:
+        return status
+    records = _load_records(args)
+    if records is None:
+        return EXIT_INPUT
+    rejected = []
+    keep = list(range(len(records)))
+    while True:
+        try:
+            results = policy.score_batch([records[i] for i in keep], allow_extra=args.allow_extra)
+            break
+        except RecordError as e:
+            issues = [_renumber(x, keep) for x in e.errors]
+            if not args.rejects:
+                for issue in issues:
+                    _err(output.format_issue(issue))
+                n = len({x.index for x in issues})
+                _err(f"policyc: {n} bad record(s) of {len(records)}; nothing was scored "
+                     "(use --rejects FILE to score the valid ones)")
+                return EXIT_INPUT
+            rejected.extend(issues)
+            bad = {x.index for x in issues}
+            keep = [i for i in keep if i not in bad]
+    rows = [r.as_row() for r in results]
+    fmt = args.format or ("table" if sys.stdout.isatty() and not args.output else "jsonl")
+    try:
+        if args.rejects:
+            rejected.sort(key=lambda x: x.index)
+            output.write_atomic(args.rejects, output.rejects_to_jsonl(rejected))
+            if rejected:
+                _err(f"policyc: {len({x.index for x in rejected})} bad record(s) written to {args.rejects}; "
+                     f"{len(rows)} scored")
+        if fmt == "table":
+            if args.output:
+                _err("policyc: --format table prints to the terminal; choose csv, jsonl or json for -o")
+                return EXIT_INPUT
+            output.render_table(rows, title=f"{policy.name}" + (f" — {policy.title}" if policy.title else ""))
+            return EXIT_OK
+        text = {"csv": output.to_csv, "jsonl": output.to_jsonl, "json": output.to_json}[fmt](rows)
+        if args.output:
+            output.write_atomic(args.output, text)
+        else:
+            sys.stdout.write(text)
+    except OSError as e:
+        _err(f"policyc: cannot write: {e}")
+        return EXIT_INPUT
+    return EXIT_OK
+
+
+def _renumber(issue, keep):
+    from .runtime import RecordIssue
+
+    return RecordIssue(keep[issue.index] if issue.index is not None and issue.index < len(keep) else issue.index,
+                       issue.agent, issue.period, issue.field, issue.reason, issue.fields)
+
+
+def cmd_explain(args) -> int:
+    from . import output
+    from .runtime import RecordError
+
+    policy, status = _load_policy(args.policy)
+    if policy is None:
+        return status
+    records = _load_records(args)
+    if records is None:
+        return EXIT_INPUT
+    try:
+        results = policy.score_batch(records, allow_extra=args.allow_extra)
+    except RecordError as e:
+        for issue in e.errors:
+            _err(output.format_issue(issue))
+        return EXIT_INPUT
+    found = [r for r in results if r.agent == args.agent and (args.period is None or r.period == args.period)]
+    if not found:
+        _err(f"policyc: no record for agent {args.agent!r}" + (f" in period {args.period!r}" if args.period else ""))
+        return EXIT_INPUT
+    if len(found) > 1:
+        periods = ", ".join(r.period for r in found)
+        _err(f"policyc: agent {args.agent!r} has records for several periods ({periods}); choose one with --period")
+        return EXIT_INPUT
+    sys.stdout.write(found[0].explain())
+    return EXIT_OK
+
+
+def cmd_compile(args) -> int:
+    from . import output
+
+    policy, status = _load_policy(args.policy)
+    if policy is None:
+        return status
+    try:
+        output.write_atomic(args.output, policy.compile())
+    except OSError as e:
+        _err(f"policyc: cannot write {args.output}: {e}")
+        return EXIT_INPUT
+    _err(f"wrote {args.output}: score(record), score_batch(records) for policy {policy.name}")
+    return EXIT_OK

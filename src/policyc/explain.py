@@ -1,0 +1,90 @@
+"""Explanations: one record's result, in the policy's own names and words."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from . import ir
+from . import runtime as rt
+from .interp import Evaluator
+
+
+def show(value, t: ir.Type | None = None) -> str:
+    """A value as a person reads it (exact; percents also shown with %)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "n/a"
+    if isinstance(value, list):
+        return "[" + ", ".join(value) + "]" if value else "[] (none)"
+    if isinstance(value, (int, Fraction)) or hasattr(value, "as_integer_ratio"):
+        text = rt._fmt(rt.public_number(value, False))
+        if t is not None and t.percent:
+            pct = rt._fmt(rt.public_number(Fraction(value) * 100, False))
+            text += f" ({pct}%)"
+        return text
+    return str(value)
+
+
+def explain(batch, index: int) -> str:
+    """Explain record `index` of a scored batch."""
+    p: ir.Policy = batch.policy.ir
+    rows = batch.rows()
+    envs, traces = Evaluator(p).run(rows, trace_index=index)
+    env = envs[index]
+    row = rows[index]
+    out = [f"{row.agent} · {row.period} — {p.name}" + (f" ({p.title})" if p.title else "")]
+    out.append("")
+    out.append("inputs")
+    for i in p.inputs:
+        doc = f"  — {i.doc}" if i.doc else ""
+        out.append(f"  {i.name} = {show(env[i.name], i.type)}{doc}")
+    by_name = {d.name: d for d in p.definitions}
+    ordered = sorted((d for d in p.definitions if d.kind != "hidden"), key=lambda d: (d.span.start, d.name))
+    for d in ordered:
+        out.append("")
+        value = env[d.name]
+        head = {"item": "item ", "pay": "pay ", "let": "let ", "label": "label "}.get(d.kind, "")
+        line = f"{head}{d.name} = {show(value, d.type)}"
+        if d.max is not None:
+            line += f" of {show(d.max)} pts"
+        if d.doc:
+            line += f"  — {d.doc}"
+        out.append(line)
+        body = d.text.strip().splitlines()
+        out.append("    " + body[0] if body else "")
+        out.extend("    " + b.strip() for b in body[1:])
+        refs = _refs(d.expr, by_name)
+        if refs:
+            out.append("    where " + ", ".join(f"{n} = {show(env[n], t)}" for n, t in refs))
+        for event in traces.get(d.name, []):
+            out.append("    → " + event)
+        for h in _hidden_of(d, p):
+            for event in traces.get(h, []):
+                out.append("    → " + event)
+    return "\n".join(out) + "\n"
+
+
+def _refs(e: ir.Expr, by_name) -> list[tuple[str, ir.Type]]:
+    seen: dict[str, ir.Type] = {}
+    for n in ir.walk(e):
+        if isinstance(n, ir.Load):
+            if n.name in by_name and by_name[n.name].kind == "hidden":
+                for m in _refs(by_name[n.name].expr, by_name):
+                    seen.setdefault(*m)
+            else:
+                seen.setdefault(n.name, n.type)
+        elif isinstance(n, ir.GateNames):
+            for _, c in n.rows:
+                for m in _refs(c, by_name):
+                    seen.setdefault(*m)
+        elif isinstance(n, (ir.Aggregate, ir.History)) and n.column and n.column in by_name \
+                and by_name[n.column].kind == "hidden":
+            for m in _refs(by_name[n.column].expr, by_name):
+                seen.setdefault(*m)
+    return list(seen.items())
+
+
+def _hidden_of(d: ir.Definition, p: ir.Policy) -> list[str]:
+    prefix = d.name + "·"
+    return [h.name for h in p.definitions if h.kind == "hidden" and h.name.startswith(prefix)]

@@ -1,0 +1,309 @@
+"""Reference evaluator: IR + validated records → every named value, with a trace.
+
+Deliberately simple and independent of the Python backend: every number is a
+`Fraction`, every node is interpreted directly. The property tests hold the
+generated code to this evaluator; `explain` reads its trace.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from . import ir
+from . import runtime as rt
+
+
+class Row:
+    """One validated record: agent, period (label and ordinal) and input values."""
+
+    __slots__ = ("agent", "period", "ordinal", "inputs")
+
+    def __init__(self, agent: str, period: str, ordinal: int, inputs: dict):
+        self.agent = agent
+        self.period = period
+        self.ordinal = ordinal
+        self.inputs = inputs
+
+
+class _Zero(Exception):
+    pass
+
+
+def _f(x):
+    if isinstance(x, (bool, str, list, tuple)) or x is None:
+        return x
+    return Fraction(x)
+
+
+class Evaluator:
+    """Evaluate a policy over a batch of validated rows."""
+
+    def __init__(self, policy: ir.Policy):
+        self.policy = policy
+
+    def run(self, rows: list[Row], trace_index: int | None = None):
+        """Return one {name: value} per row (inputs and definitions), and the trace of one row."""
+        p = self.policy
+        envs = [{k: _f(v) for k, v in r.inputs.items()} for r in rows]
+        traces: dict[str, list[str]] = {}
+        cohort_keys = {c.name: [tuple([r.period] + [r.inputs[k] for k in c.keys]) for r in rows]
+                       for c in p.cohorts}
+        for phase in range(p.phases):
+            defs = [d for d in p.definitions if d.phase == phase]
+            agg_cache: dict = {}
+            for i, (row, env) in enumerate(zip(rows, envs)):
+                for d in defs:
+                    events: list[str] | None = [] if i == trace_index else None
+                    ctx = _Ctx(self, rows, envs, i, cohort_keys, agg_cache, events)
+                    env[d.name] = ctx.eval(d.expr)
+                    if events is not None:
+                        traces[d.name] = events
+        return envs, traces
+
+
+class _Ctx:
+    def __init__(self, ev, rows, envs, i, cohort_keys, agg_cache, events):
+        self.ev = ev
+        self.rows = rows
+        self.envs = envs
+        self.i = i
+        self.env = envs[i]
+        self.cohort_keys = cohort_keys
+        self.agg_cache = agg_cache
+        self.events = events
+
+    def note(self, text: str):
+        if self.events is not None:
+            self.events.append(text)
+
+    def eval(self, e: ir.Expr):
+        return getattr(self, "e_" + type(e).__name__)(e)
+
+    def e_Const(self, e):
+        return e.value
+
+    def e_Load(self, e):
+        return self.env[e.name]
+
+    def e_Arith(self, e):
+        a, b = self.eval(e.left), self.eval(e.right)
+        if e.op == "+":
+            return a + b
+        if e.op == "-":
+            return a - b
+        if e.op == "*":
+            return a * b
+        if b == 0:
+            raise _Zero()
+        return a / b
+
+    def e_Neg(self, e):
+        return -self.eval(e.operand)
+
+    def e_Compare(self, e):
+        vals = [self.eval(o) for o in e.operands]
+        for op, a, b, node in zip(e.ops, vals, vals[1:], e.operands):
+            if not _cmp(op, a, b, node.type):
+                return False
+        return True
+
+    def e_Not(self, e):
+        return not self.eval(e.operand)
+
+    def e_Logic(self, e):
+        a = self.eval(e.left)
+        if e.op == "and":
+            return a and self.eval(e.right)
+        return a or self.eval(e.right)
+
+    def e_If(self, e):
+        return self.eval(e.then) if self.eval(e.cond) else self.eval(e.otherwise)
+
+    def e_Round(self, e):
+        x = self.eval(e.operand)
+        r = Fraction(rt.round_to(x, e.quantum, e.mode.value))
+        if r != x:
+            self.note(f"rounded {_show(x)} to {_show(r)} (step {_show(e.quantum)}, {e.mode.value})")
+        return r
+
+    def e_Clamp(self, e):
+        x = self.eval(e.operand)
+        lo = self.eval(e.lo) if e.lo is not None else None
+        hi = self.eval(e.hi) if e.hi is not None else None
+        if lo is not None and x < lo:
+            self.note(f"{_show(x)} is below {_show(lo)}, so it counts as {_show(lo)}")
+            return lo
+        if hi is not None and x > hi:
+            self.note(f"{_show(x)} is above {_show(hi)}, so it counts as {_show(hi)}")
+            return hi
+        return x
+
+    def e_MinMax(self, e):
+        vals = [self.eval(a) for a in e.args]
+        return min(vals) if e.func == "min" else max(vals)
+
+    def e_Abs(self, e):
+        return abs(self.eval(e.operand))
+
+    def e_Mean(self, e):
+        vals = [self.eval(a) for a in e.args]
+        return sum(vals, Fraction(0)) / len(vals)
+
+    def e_CountTrue(self, e):
+        return sum(1 for a in e.args if self.eval(a))
+
+    def e_ZeroGuard(self, e):
+        try:
+            return self.eval(e.operand)
+        except _Zero:
+            d = self.eval(e.default)
+            self.note(f"a denominator is zero, so the value is {_show(d)} (`when zero`)")
+            return d
+
+    def e_NaGuard(self, e):
+        v = self.eval(e.operand)
+        if v is None:
+            d = self.eval(e.default)
+            self.note(f"not applicable, so it counts as {_show(d)} (`when na`)")
+            return d
+        return v
+
+    def e_Cases(self, e):
+        matched = [r for r in e.rows if self.eval(r.cond)]
+        if e.kind == "unique" and len(matched) > 1:
+            raise rt.PolicyRuntimeError("rows overlap: " + "; ".join(r.text for r in matched))
+        if matched:
+            self.note(f"row `{matched[0].text}` matched")
+            return self.eval(matched[0].result)
+        if e.otherwise is not None:
+            self.note(f"row `{e.otherwise.text}` matched")
+            return self.eval(e.otherwise.result)
+        raise rt.PolicyRuntimeError("no row matched")
+
+    def e_Linear(self, e):
+        x = self.eval(e.subject)
+        v = rt.linear(x, e.points)
+        self.note(f"interpolated at {_show(x)}: {_show(v)}")
+        return v
+
+    def e_Marginal(self, e):
+        x = self.eval(e.subject)
+        v = rt.marginal(x, e.slices)
+        self.note(f"slices of {_show(x)} at their rates add up to {_show(v)}")
+        return v
+
+    def e_Weighted(self, e):
+        crit = [self.eval(c) for c in e.critical]
+        rows = [(w, self.eval(x)) for w, x in e.rows]
+        if not all(crit):
+            self.note("a critical criterion failed, so the score is 0")
+            return Fraction(0)
+        applicable = [(w, v) for w, v in rows if v is not None]
+        if len(applicable) < len(rows):
+            self.note(f"{len(rows) - len(applicable)} criterion(s) not applicable; weights re-scaled")
+        if not applicable:
+            return None
+        den = sum(w for w, _ in applicable)
+        return sum(w * v for w, v in applicable) / den
+
+    def e_Gate(self, e):
+        results = [(label, self.eval(c)) for label, c in e.rows]
+        failed = [label for label, ok in results if not ok]
+        if failed:
+            self.note("failed: " + ", ".join(failed))
+        return all(ok for _, ok in results) if e.kind == "all" else any(ok for _, ok in results)
+
+    def e_GateNames(self, e):
+        results = [(label, self.eval(c)) for label, c in e.rows]
+        want = e.want == "passed"
+        return [label for label, ok in results if bool(ok) == want]
+
+    def e_SplitPart(self, e):
+        amount = self.eval(e.amount)
+        total = sum(e.ratios)
+        parts = [Fraction(rt.round_to(amount * r / total, e.quantum, e.mode.value)) for r in e.ratios[:-1]]
+        if e.index < len(parts):
+            return parts[e.index]
+        return amount - sum(parts)
+
+    def e_Aggregate(self, e):
+        key = (e.func, e.column, e.cohort, e.descending)
+        col = self.agg_cache.get(key)
+        if col is None:
+            keys = self.cohort_keys[e.cohort]
+            values = [env[e.column] for env in self.envs] if e.column else None
+            col = _aggregate(e.func, values, keys, e.descending)
+            self.agg_cache[key] = col
+        return col[self.i]
+
+    def e_History(self, e):
+        agent = self.rows[self.i].agent
+        ordinal = self.rows[self.i].ordinal
+        where = {(r.agent, r.ordinal): j for j, r in enumerate(self.rows)}
+        if e.func == "previous":
+            j = where.get((agent, ordinal - 1))
+            return self.envs[j][e.column] if j is not None else None
+        n = 0
+        o = ordinal
+        while True:
+            j = where.get((agent, o))
+            if j is None or not self.envs[j][e.column]:
+                break
+            n += 1
+            o -= 1
+        return n
+
+
+def _aggregate(func, values, keys, descending):
+    members: dict = {}
+    for i, k in enumerate(keys):
+        members.setdefault(k, []).append(i)
+    out = [None] * len(keys)
+    for idx in members.values():
+        if func == "count":
+            n = len(idx) if values is None else sum(1 for i in idx if values[i])
+            for i in idx:
+                out[i] = n
+            continue
+        vals = [values[i] for i in idx]
+        if func == "rank":
+            for i in idx:
+                out[i] = 1 + sum(1 for v in vals if (v > values[i] if descending else v < values[i]))
+            continue
+        r = {"max": max, "min": min}.get(func)
+        if r is not None:
+            agg = r(vals)
+        elif func == "sum":
+            agg = sum(vals, Fraction(0))
+        else:  # mean
+            agg = sum(vals, Fraction(0)) / len(vals)
+        for i in idx:
+            out[i] = agg
+    return out
+
+
+def _cmp(op, a, b, t: ir.Type) -> bool:
+    if t.kind == "label" and t.ordered and op not in ("=", "!="):
+        # grades are listed best first: a "greater" grade has a smaller index
+        a, b = -t.labels.index(a), -t.labels.index(b)
+    if op == "<":
+        return a < b
+    if op == "<=":
+        return a <= b
+    if op == ">":
+        return a > b
+    if op == ">=":
+        return a >= b
+    if op == "=":
+        return a == b
+    return a != b
+
+
+def _show(v) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, Fraction):
+        return rt._fmt(rt.public_number(v, False))
+    if v is None:
+        return "n/a"
+    return str(v)

@@ -1,0 +1,145 @@
+"""The Python API: load a policy, score records, explain results."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import ir
+from . import runtime as rt
+from .backends.python import PythonBackend, compile_policy
+from .compiler import compile_source, read_policy
+from .diagnostics import Diagnostic
+
+
+def load(path: str | Path) -> Policy:
+    """Read, check and compile a policy file; raise PolicyError if it does not check."""
+    text, name = read_policy(path)
+    return loads(text, name)
+
+
+def loads(text: str, filename: str = "<string>") -> Policy:
+    """Check and compile policy text; raise PolicyError if it does not check."""
+    policy, diags = compile_source(text, filename)
+    return Policy(policy, text, diags)
+
+
+class Policy:
+    """A checked, compiled policy: score records and explain the results."""
+
+    def __init__(self, policy: ir.Policy, source: str, diagnostics: list[Diagnostic]):
+        self.ir = policy
+        self.source = source
+        self.diagnostics = tuple(diagnostics)
+        self._backend = PythonBackend(policy)
+        code = self._backend.module(standalone=False)
+        namespace = {k: v for k, v in vars(rt).items() if not k.startswith("__")}
+        namespace["__name__"] = f"policyc.compiled.{policy.name}"
+        exec(compile(code, f"<policy {policy.file}>", "exec"), namespace)  # generated from the checked IR only
+        self._ns = namespace
+
+    @property
+    def name(self) -> str:
+        return self.ir.name
+
+    @property
+    def title(self) -> str | None:
+        return self.ir.title
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return tuple(i.name for i in self.ir.inputs)
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        return self.ir.outputs
+
+    def manifest(self) -> dict:
+        """Describe the policy's inputs and outputs (names, types, units, ranges, labels, docs)."""
+        from .manifest import manifest
+
+        return manifest(self.ir)
+
+    def compile(self) -> str:
+        """Return the source of a standalone module that scores with this policy."""
+        return compile_policy(self.ir, standalone=True)
+
+    def score(self, record: dict, *, allow_extra: bool = False) -> Result:
+        """Score one record (as a batch of one); raise RecordError if it is bad."""
+        return self.score_batch([record], allow_extra=allow_extra)[0]
+
+    def score_batch(self, records: list[dict], *, allow_extra: bool = False) -> list[Result]:
+        """Score a batch; cohort and history rules see the whole batch. Raise RecordError
+        listing every bad record; then nothing is scored."""
+        records = list(records)
+        if allow_extra:
+            known = {"agent", "period", *self.inputs}
+            records = [{k: v for k, v in r.items() if k in known} if isinstance(r, dict) else r for r in records]
+        envs = self._ns["evaluate_batch"](records)
+        batch = _Batch(self, envs)
+        return [Result(batch, i) for i in range(len(envs))]
+
+    def __repr__(self) -> str:
+        return f"<Policy {self.name} ({len(self.inputs)} inputs, {len(self.outputs)} outputs)>"
+
+
+class _Batch:
+    """The validated records of one scored batch, kept for explanations."""
+
+    def __init__(self, policy: Policy, envs: list[list]):
+        self.policy = policy
+        self.envs = envs
+        self._explained = None
+
+    def slot(self, name: str) -> int:
+        return self.policy._backend.slots[name]
+
+    def rows(self):
+        from .interp import Row
+
+        p = self.policy.ir
+        return [Row(e[0], e[1], e[2], {i.name: e[self.slot(i.name)] for i in p.inputs}) for e in self.envs]
+
+
+class Result:
+    """Every named value of one record's result; `explain()` says how each came about."""
+
+    def __init__(self, batch: _Batch, index: int):
+        self._batch = batch
+        self._index = index
+        env = batch.envs[index]
+        p = batch.policy.ir
+        self.agent: str = env[0]
+        self.period: str = env[1]
+        self.outputs: dict = {}
+        self.values: dict = {}
+        for d in p.definitions:
+            if d.kind == "hidden":
+                continue
+            self.values[d.name] = _public(d, env[batch.slot(d.name)])
+        for name in p.outputs:
+            self.outputs[name] = self.values[name]
+
+    def __getitem__(self, name: str):
+        return self.values[name]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.values
+
+    def as_row(self) -> dict:
+        """agent, period and the outputs, as one flat dict (for tables and files)."""
+        return {"agent": self.agent, "period": self.period, **self.outputs}
+
+    def explain(self) -> str:
+        """Explain this result in the policy's own names: rows matched, arithmetic, gates, pay."""
+        from .explain import explain
+
+        return explain(self._batch, self._index)
+
+    def __repr__(self) -> str:
+        return f"<Result {self.agent} {self.period}: {self.outputs}>"
+
+
+def _public(d: ir.Definition, value):
+    if d.type.kind != "num":
+        return value
+    return rt.public_number(value, d.type.count and d.kind not in ("pay", "item"))
