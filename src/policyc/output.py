@@ -181,30 +181,50 @@ def render_table(rows: Sequence[Row], *, title: str | None = None, console: Any 
     from rich.table import Table
     from rich.text import Text
 
-    if console is None:
-        console = Console()
     rows = list(rows)
-    table = Table(title=Text(title) if title is not None else None)
     if not rows:
-        console.print(Text("(no results)", style="dim"))
+        (console or Console()).print(Text("(no results)", style="dim"))
         return
     header = list(rows[0].keys())
     texts = [[format_value(row.get(key)) for key in header] for row in rows]
+    widths = [
+        max([_cell_width(str(key))] + [_cell_width(r[i]) for r in texts]) for i, key in enumerate(header)
+    ]
+    natural = sum(w + 3 for w in widths) + 1
+    if console is None:
+        probe = Console()
+        # Off a terminal nothing limits the width: print the table whole, never wrapped.
+        console = probe if probe.is_terminal else Console(width=max(natural, 40))
+    numeric = {}
     for key in header:
         values = [row.get(key) for row in rows]
-        numeric = any(_is_number(v) for v in values) and all(
-            v is None or _is_number(v) for v in values
-        )
-        # overflow="fold": on a narrow terminal a value wraps but is never cut short.
-        table.add_column(Text(str(key)), justify="right" if numeric else "left", overflow="fold")
-    for row, row_texts in zip(rows, texts):
-        table.add_row(
-            *(
-                Text(t, style="dim" if row.get(key) is None else "")
-                for key, t in zip(header, row_texts)
+        numeric[key] = any(_is_number(v) for v in values) and all(v is None or _is_number(v) for v in values)
+    if natural <= console.width:
+        table = Table(title=Text(title) if title is not None else None)
+        for key in header:
+            table.add_column(Text(str(key)), justify="right" if numeric[key] else "left", no_wrap=True)
+        for row, row_texts in zip(rows, texts):
+            table.add_row(
+                *(Text(t, style="dim" if row.get(key) is None else "") for key, t in zip(header, row_texts))
             )
-        )
-    console.print(table)
+        console.print(table)
+        return
+    # Too wide for the terminal: one small table per record, so no value is ever cut or broken.
+    if title is not None:
+        console.print(Text(title, style="bold"))
+    for row, row_texts in zip(rows, texts):
+        card = Table(title=Text(" · ".join(row_texts[:2])), show_header=False)
+        card.add_column(overflow="fold")
+        card.add_column(justify="right", overflow="fold")
+        for key, t in list(zip(header, row_texts))[2:]:
+            card.add_row(Text(str(key)), Text(t, style="dim" if row.get(key) is None else ""))
+        console.print(card)
+
+
+def _cell_width(text: str) -> int:
+    from rich.cells import cell_len
+
+    return cell_len(text)
 
 
 # --------------------------------------------------------------------- files
