@@ -241,7 +241,8 @@ def cross_check(compiled, records) -> list[str]:
         except Exception as e:  # noqa: BLE001
             problems.append(f"record {i}: compiled raised {type(e).__name__}: {e}  {record}")
         else:
-            if not isinstance(comp, dict) or set(comp) != set(OUTPUTS):
+            # the compiled module also echoes the record's agent and period (as its JSONL lines do)
+            if not isinstance(comp, dict) or set(comp) != set(OUTPUTS) | {"agent", "period"}:
                 keys = sorted(comp) if isinstance(comp, dict) else type(comp).__name__
                 problems.append(f"record {i}: compiled returned {keys}, expected {list(OUTPUTS)}")
             else:

@@ -102,7 +102,7 @@ def _print_diagnostics(diags, sources: dict[str, str], stream) -> None:
             stream.write(text)
 
 
-def _load_policy(path: str):
+def _load_policy(path: str, doing: str = "nothing was scored"):
     """Load a policy for scoring; on errors print them and return None."""
     from .compiler import check_source
     from .diagnostics import has_errors
@@ -119,7 +119,7 @@ def _load_policy(path: str):
     policy, diags = check_source(text, path)
     if policy is None or has_errors(diags):
         _print_diagnostics(diags, {path: text}, sys.stderr)
-        _err(f"policyc: {path} does not check; nothing was scored")
+        _err(f"policyc: {path} does not check; {doing}")
         return None, EXIT_FINDINGS
     return Policy(policy, text, diags), EXIT_OK
 
@@ -176,7 +176,7 @@ def cmd_check(args) -> int:
 
 
 def cmd_score(args) -> int:
-    from . import output
+    from . import ir, output
     from .runtime import RecordError
 
     policy, status = _load_policy(args.policy)
@@ -212,6 +212,9 @@ def cmd_score(args) -> int:
             if rejected:
                 _err(f"policyc: {len({x.index for x in rejected})} bad record(s) written to {args.rejects}; "
                      f"{len(rows)} scored")
+                if policy.ir.cohorts or any(isinstance(n, ir.History) for d in policy.ir.definitions
+                                            for n in ir.walk(d.expr)):
+                    _err("policyc: note: team and history values were computed without the rejected records")
         if fmt == "table":
             if args.output:
                 _err("policyc: --format table prints to the terminal; choose csv, jsonl or json for -o")
@@ -267,7 +270,7 @@ def cmd_explain(args) -> int:
 def cmd_compile(args) -> int:
     from . import output
 
-    policy, status = _load_policy(args.policy)
+    policy, status = _load_policy(args.policy, "nothing was written")
     if policy is None:
         return status
     try:

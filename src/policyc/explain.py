@@ -19,6 +19,8 @@ def show(value, t: ir.Type | None = None) -> str:
         return "[" + ", ".join(value) + "]" if value else "[] (none)"
     if isinstance(value, (int, Fraction)) or hasattr(value, "as_integer_ratio"):
         text = rt._fmt(rt.public_number(value, False))
+        if t is not None and t.kind == "num" and t.dim is ir.Dim.TIME:
+            text += " s"
         if t is not None and t.percent:
             pct = rt._fmt(rt.public_number(Fraction(value) * 100, False))
             text += f" ({pct}%)"

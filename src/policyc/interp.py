@@ -51,7 +51,7 @@ class Evaluator:
         for phase in range(p.phases):
             defs = [d for d in p.definitions if d.phase == phase]
             agg_cache: dict = {}
-            for i, (row, env) in enumerate(zip(rows, envs)):
+            for i, env in enumerate(envs):
                 for d in defs:
                     events: list[str] | None = [] if i == trace_index else None
                     ctx = _Ctx(self, rows, envs, i, cohort_keys, agg_cache, events)
@@ -183,7 +183,12 @@ class _Ctx:
     def e_Linear(self, e):
         x = self.eval(e.subject)
         v = rt.linear(x, e.points)
-        self.note(f"interpolated at {_show(x)}: {_show(v)}")
+        x0, xn = e.points[0][0], e.points[-1][0]
+        if x <= x0 or x >= xn:
+            end = x0 if x <= x0 else xn
+            self.note(f"{_show(x)} is at or beyond the end point {_show(end)}, so the value stays {_show(v)}")
+        else:
+            self.note(f"interpolated between the points around {_show(x)}: {_show(v)}")
         return v
 
     def e_Marginal(self, e):
@@ -199,10 +204,12 @@ class _Ctx:
             self.note("a critical criterion failed, so the score is 0")
             return Fraction(0)
         applicable = [(w, v) for w, v in rows if v is not None]
-        if len(applicable) < len(rows):
-            self.note(f"{len(rows) - len(applicable)} criterion(s) not applicable; weights re-scaled")
         if not applicable:
+            self.note("every criterion is not applicable, so the score is N/A")
             return None
+        if len(applicable) < len(rows):
+            self.note(f"{len(rows) - len(applicable)} criterion(s) not applicable; the weights of the others "
+                      "re-scaled to add up again")
         den = sum(w for w, _ in applicable)
         return sum(w * v for w, v in applicable) / den
 

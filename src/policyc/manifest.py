@@ -37,6 +37,9 @@ def manifest(p: ir.Policy) -> dict:
         d = p.definition(name)
         t = d.type
         entry = {"name": name, "kind": d.kind, "type": _type_name(d), "doc": d.doc}
+        if t.kind == "num":
+            # the Python type of this output's values: int when the policy can only produce whole numbers
+            entry["number"] = "integer" if t.repr is ir.Repr.INT else "decimal"
         if d.max is not None:
             entry["max"] = _num(d.max)
         if t.kind == "label":

@@ -140,6 +140,7 @@ class Result:
 
 
 def _public(d: ir.Definition, value):
+    """Outputs that are always whole numbers are ints; other numbers are exact Decimals."""
     if d.type.kind != "num":
         return value
-    return rt.public_number(value, d.type.count and d.kind not in ("pay", "item"))
+    return rt.public_number(value, d.type.repr is ir.Repr.INT)

@@ -44,7 +44,7 @@ class RecordIssue:
         self.agent = agent
         self.period = period
         self.field = field
-        self.fields = tuple(fields) if fields else (field,)
+        self.fields = tuple(fields) if fields else ((field,) if field is not None else ())
         self.reason = reason
 
     def as_dict(self):
@@ -54,6 +54,8 @@ class RecordIssue:
 
     def __str__(self):
         who = "agent %r, period %r" % (self.agent, self.period)
+        if self.field is None:
+            return "record %d (%s): %s" % (self.index + 1, who, self.reason)
         if len(self.fields) > 1:
             where = "fields " + ", ".join(repr(f) for f in self.fields)
         else:
@@ -200,9 +202,13 @@ _DEFAULT = {
 
 def read_number(v, kind, domain, name):
     """Read a decimal number of an input kind and check it against its domain."""
-    d = _to_decimal(v)
     if kind == "count":
         d = read_count(v)
+    else:
+        d = _to_decimal(v)
+        if type(d) is int:
+            d = Decimal(d)
+        _check_size(d)
     dom = domain if domain else _DEFAULT.get(kind)
     if dom and not _in_domain(d, dom):
         if not domain and kind in ("duration", "money") and d < 0:
@@ -213,6 +219,13 @@ def read_number(v, kind, domain, name):
             raise _Bad("%s%s outside %s" % (word, _fmt(d), texts[0]))
         raise _Bad("%s must be %s, got %s" % (name, _or_text(texts), _fmt(d)))
     return d
+
+
+def _check_size(d):
+    """Refuse numbers no assessment has (they would make exact arithmetic huge)."""
+    t = d.as_tuple()
+    if len(t.digits) > 40 or not -30 <= d.adjusted() <= 30:
+        raise _Bad("%s is too large or too precise for an assessment value" % _fmt(d))
 
 
 def _or_text(texts):
@@ -412,40 +425,37 @@ def split_part(amount, ratios, index, quantum, mode, rational=False):
     rest = whole - sum(Fraction(p) for p in parts)
     if rational:
         return rest
+    if (rest / Fraction(quantum)).denominator == 1:  # show the rest with the parts' decimals
+        return round_to(rest, quantum, mode)
     return _fraction_to_decimal(rest)
 
 
-def _ratio(x):
-    if type(x) is int:
-        return x, 1
-    if isinstance(x, Fraction):
-        return x.numerator, x.denominator
-    return x.as_integer_ratio()
+_POW10 = [10 ** k for k in range(64)]
 
 
 def div_round(a, b, places, mode):
-    """Round a / b to `places` decimals exactly (integer arithmetic); return a Decimal."""
-    an, ad = _ratio(a)
-    bn, bd = _ratio(b)
+    """Round a / b to `places` decimals, exactly; return a Decimal.
+
+    a and b are ints or Decimals. The quotient is an exact integer division of
+    a·10^places by b; the remainder decides the last digit.
+    """
+    an, ad = (a, 1) if type(a) is int else a.as_integer_ratio()
+    bn, bd = (b, 1) if type(b) is int else b.as_integer_ratio()
     if bn == 0:
         raise ZeroDivisionError("division by zero")
-    num = an * bd * 10 ** places
+    num = an * bd * _POW10[places]
     den = ad * bn
     if den < 0:
         num, den = -num, -den
-    q, r = divmod(num, den)
+    q, r = divmod(num, den)  # floor division: 0 <= r < den
     if r:
-        twice = 2 * r
         if mode == "down":
-            q += 0 if num > 0 else 1
+            q += num < 0
         elif mode == "up":
-            q += 1 if num > 0 else 0
-        elif twice > den:
-            q += 1
-        elif twice == den:
-            if mode == "half_even":
-                q += q % 2
-            elif num > 0:
+            q += num > 0
+        else:
+            twice = 2 * r
+            if twice > den or (twice == den and (q % 2 if mode == "half_even" else num > 0)):
                 q += 1
     return Decimal(q).scaleb(-places, _CTX)
 
@@ -481,7 +491,9 @@ def cohort_aggregate(func, values, keys, descending=True):
         elif func == "min":
             r = min(vals, key=to_fraction)
         elif func == "sum":
-            r = sum(to_fraction(v) for v in vals)
+            r = 0
+            for v in vals:
+                r = _CTX.add(r, v) if type(v) is Decimal else r + v
         elif func == "mean":
             r = sum(to_fraction(v) for v in vals) / len(vals)
         elif func == "rank":

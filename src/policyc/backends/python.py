@@ -19,6 +19,7 @@ from pathlib import Path
 
 from .. import __version__, ir
 from ..ir import Repr
+from ..ranges import Ranges, within
 
 _ASCII = re.compile(r"[^0-9A-Za-z]+")
 _POW10 = {Fraction(1, 10**k): k for k in range(0, 30)}
@@ -114,6 +115,7 @@ class PythonBackend:
                         self.aggs[key] = (n, f"g{len(self.aggs)}", d.phase)
                         n += 1
         self.width = n
+        self.ranges = Ranges(policy)
 
     # ── entry ──
     def module(self, standalone: bool) -> str:
@@ -142,9 +144,11 @@ class PythonBackend:
         self.emit_public(main)
         self.emit_batch(main)
         self.emit_score(main)
-        w.line("from decimal import Decimal, ROUND_HALF_UP, ROUND_HALF_EVEN, ROUND_UP, ROUND_DOWN")
+        w.line("from decimal import Decimal")
         w.line("from fractions import Fraction")
         w.line()
+        w.line("_add, _sub, _mul, _neg, _abs = _CTX.add, _CTX.subtract, _CTX.multiply, _CTX.minus, _CTX.abs")
+        w.line("_SEEN_PERIODS = {}")
         for code, name in self.consts.by_code.items():
             w.line(f"{name} = {code}")
         w.line()
@@ -169,23 +173,96 @@ class PythonBackend:
 
     # ── validation ──
     def emit_read(self, w: _Writer):
-        """`_read(rec, index, issues)`: validate one record; return its slots or None."""
+        """`_read(rec, index, issues)`: a fast path for good records, the careful one otherwise."""
         w.line("def _read(rec, index, issues):")
         w.indent()
+        w.line("try:")
+        w.indent()
+        self.emit_fast_reads(w, with_ordinal=True)
+        w.line(f"return [{', '.join(self.slot_values())}]")
+        w.dedent()
+        w.line("except (_Bad, KeyError, TypeError):")
+        w.line("    return _read_slowly(rec, index, issues)")
+        w.dedent()
+        w.line()
+        w.line("def _read_slowly(rec, index, issues):")
+        w.indent()
+        w.line('"""Validate one record field by field, recording every problem; None if any."""')
         self.emit_validation(w)
         w.line("if not ok:")
         w.line("    return None")
-        vals = ["agent", "period", "ordinal"] + [self.local[i.name] for i in self.p.inputs]
-        vals += ["None"] * (self.width - len(vals))
-        w.line(f"return [{', '.join(vals)}]")
+        w.line(f"return [{', '.join(self.slot_values())}]")
         w.dedent()
         w.line()
+
+    def slot_values(self) -> list[str]:
+        vals = ["agent", "period", "ordinal"] + [self.local[i.name] for i in self.p.inputs]
+        return vals + ["None"] * (self.width - len(vals))
+
+    def emit_fast_reads(self, w: _Writer, with_ordinal: bool):
+        """Straight-line reads of a well-formed record; raise _Bad (or KeyError/TypeError) on any doubt."""
+        p = self.p
+        w.line("if type(rec) is not dict:")
+        w.line("    raise _Bad()")
+        if not p.allow_extra:
+            w.line(f"if len(rec) != {2 + len(p.inputs)}:")
+            w.line("    raise _Bad()")
+        w.line("agent = rec['agent']")
+        w.line("if type(agent) is not str or not agent:")
+        w.line("    raise _Bad()")
+        w.line("period = rec['period']")
+        w.line("ordinal = _SEEN_PERIODS.get(period)")
+        w.line("if ordinal is None:")
+        w.line(f"    ordinal = read_period(period, {py_literal(p.period)})")
+        w.line("    if len(_SEEN_PERIODS) < 4096:")
+        w.line("        _SEEN_PERIODS[period] = ordinal")
+        for inp in p.inputs:
+            x = self.local[inp.name]
+            w.line(f"{x} = rec[{py_literal(inp.name)}]")
+            test, fix = self.fast_check(inp, x)
+            if inp.kind in ("percent", "duration", "money", "points", "number"):
+                # JSON's whole numbers (0, 5) become Decimals here; odd values go to the careful reader
+                big = self.consts.get(repr(10**30))
+                w.line(f"if type({x}) is int and -{big} < {x} < {big}:")
+                w.line(f"    {x} = Decimal({x})")
+            if inp.na:
+                w.line(f"if {x} is not None and ({test}):")
+                w.line(f"    {x} = None if is_na({x}) else {fix}")
+            else:
+                w.line(f"if {test}:")
+                w.line(f"    {x} = {fix}")
+        for r in p.requires:
+            cond, _ = self.expr(r.cond, w)
+            w.line(f"if not ({cond}):")
+            w.line("    raise _Bad()")
+
+    def fast_check(self, inp: ir.Input, x: str) -> tuple[str, str]:
+        """(a test that is true when x needs the careful reader, the careful read)."""
+        k = inp.kind
+        if k == "count" and not inp.domain:
+            return f"type({x}) is not int or {x} < 0", f"read_count({x})"
+        if k in ("count", "percent", "duration", "money", "points", "number"):
+            dom = self.consts.get(py_literal(tuple((lo_hi(lo), lo_hi(hi)) for lo, hi in inp.domain)))
+            read = f"read_number({x}, {py_literal(k)}, {dom}, {py_literal(inp.name)})"
+            ok = _domain_test(k, inp.domain, x, lambda v: self.const(v, Repr.INT if v.denominator == 1
+                                                                   else Repr.DEC))
+            if k == "count":
+                return f"type({x}) is not int" + (f" or not ({ok})" if ok else ""), read
+            return f"type({x}) is not Decimal or not {x}.is_finite()" + (f" or not ({ok})" if ok else ""), read
+        if k in ("grade", "choice"):
+            labels = self.consts.get(py_literal(inp.type.labels))
+            allowed = self.consts.get("frozenset(" + py_literal(inp.type.labels) + ")")
+            return f"{x} not in {allowed} or type({x}) is not str", f"read_label({x}, {labels})"
+        if k == "text":
+            return f"type({x}) is not str", f"read_text({x})"
+        return f"{x} is not True and {x} is not False", f"read_bool({x})"
 
     def emit_validation(self, w: _Writer):
         p = self.p
         w.line("ok = True")
-        w.line("if type(rec) is not dict:")
-        w.line("    issues.append(RecordIssue(index, None, None, None, 'a record must be an object of fields'))")
+        w.line("if not isinstance(rec, dict):")
+        w.line("    issues.append(RecordIssue(index, None, None, None, "
+               "'a record must be an object of named fields, not %s' % type(rec).__name__))")
         w.line("    return None")
         w.line("agent = rec.get('agent')")
         w.line("period = rec.get('period')")
@@ -203,12 +280,11 @@ class PythonBackend:
         for inp in p.inputs:
             self.emit_field(w, inp)
         if not p.allow_extra:
-            w.line(f"if not ok or len(rec) != {2 + len(p.inputs)}:")
-            w.line("    for k in rec:")
-            w.line("        if k not in _KNOWN:")
-            w.line("            issues.append(RecordIssue(index, agent, period, k, "
+            w.line("for k in rec:")
+            w.line("    if k not in _KNOWN:")
+            w.line("        issues.append(RecordIssue(index, agent, period, k, "
                    "'unknown field (not an input of this policy)'))")
-            w.line("            ok = False")
+            w.line("        ok = False")
         if p.requires:
             w.line("if ok:")
             w.indent()
@@ -226,6 +302,7 @@ class PythonBackend:
     def emit_field(self, w: _Writer, inp: ir.Input):
         name = self.local[inp.name]
         key = py_literal(inp.name)
+        test, fix = self.fast_check(inp, "v")
         w.line("try:")
         w.line(f"    v = rec[{key}]")
         w.line("except KeyError:")
@@ -234,40 +311,21 @@ class PythonBackend:
         w.line(f"    {name} = None")
         w.line("else:")
         w.indent()
-        reader = self.reader(inp)
         if inp.na:
-            w.line(f"if is_na(v):")
+            w.line("if is_na(v):")
             w.line(f"    {name} = None")
             w.line("else:")
             w.indent()
         w.line("try:")
-        w.line(f"    {name} = {reader}")
-        w.line("except _Bad as e:")
-        w.line(f"    issues.append(RecordIssue(index, agent, period, {key}, str(e)))")
+        w.line(f"    {name} = {fix} if {test} else v")
+        w.line("except (_Bad, TypeError) as e:")
+        w.line(f"    issues.append(RecordIssue(index, agent, period, {key}, "
+               f"str(e) if isinstance(e, _Bad) else 'wrong type: %s' % type(v).__name__))")
         w.line("    ok = False")
         w.line(f"    {name} = None")
         if inp.na:
             w.dedent()
         w.dedent()
-
-    def reader(self, inp: ir.Input) -> str:
-        k = inp.kind
-        if k == "count" and not inp.domain:
-            return "v if type(v) is int and v >= 0 else read_count(v)"
-        if k in ("count", "percent", "duration", "money", "points", "number"):
-            dom = self.consts.get(py_literal(tuple((lo_hi(lo), lo_hi(hi)) for lo, hi in inp.domain)))
-            call = f"read_number(v, {py_literal(k)}, {dom}, {py_literal(inp.name)})"
-            fast = _fast_domain(k, inp.domain)
-            if fast is not None:
-                return f"v if type(v) is int and {fast} else {call}"
-            return call
-        if k in ("grade", "choice"):
-            labels = self.consts.get(py_literal(inp.type.labels))
-            allowed = self.consts.get("frozenset(" + py_literal(inp.type.labels) + ")")
-            return f"v if type(v) is str and v in {allowed} else read_label(v, {labels})"
-        if k == "text":
-            return "v if type(v) is str else read_text(v)"
-        return "v if v is True or v is False else read_bool(v)"
 
     # ── phases ──
     def emit_phase(self, w: _Writer, phase: int, fused: bool = False):
@@ -282,10 +340,13 @@ class PythonBackend:
                 if ph == phase and self.uses_agg(defs, key):
                     w.line(f"{local} = e[{slot}]")
         for d in defs:
-            code, r = self.expr(d.expr, w)
-            if d.type.kind == "num" and d.type.repr is Repr.RAT and r is not Repr.RAT:
-                code = self.coerce(code, r, Repr.RAT)
-            w.line(f"{self.local[d.name]} = {code}")
+            target = self.local[d.name]
+            if d.type.kind == "num" and isinstance(d.expr, ir.Clamp):
+                self.emit_clamp(w, d.expr, target, d.type.repr)
+            elif d.type.kind == "num":
+                w.line(f"{target} = {self.num(d.expr, w, d.type.repr)}")
+            else:
+                w.line(f"{target} = {self.expr(d.expr, w)[0]}")
             if not fused:
                 w.line(f"e[{self.slots[d.name]}] = {self.local[d.name]}")
         if not fused:
@@ -326,12 +387,14 @@ class PythonBackend:
         w.line()
 
     def public(self, name: str, code: str) -> str:
+        """The output value: int for counts, Decimal for other numbers (see the repr invariant)."""
         d = self.p.definition(name)
         t = d.type
         if t.kind != "num":
             return code
-        whole = t.count and d.kind not in ("pay", "item")
-        return f"public_number({code}, {whole!r})"
+        if t.repr is Repr.RAT:
+            return f"public_number({code}, False)"
+        return code  # INT values are ints, DEC values Decimals (the repr invariant)
 
     # ── batches ──
     def emit_batch(self, w: _Writer):
@@ -340,7 +403,7 @@ class PythonBackend:
         w.indent()
         w.line('"""Validate every record, then compute every value; return one list of slots per record."""')
         w.line("issues = []")
-        w.line("with exact_context():")
+        w.line("if True:")
         w.indent()
         w.line("envs = []")
         w.line("for index, rec in enumerate(records):")
@@ -357,28 +420,34 @@ class PythonBackend:
             shared = [i for i in p.inputs if i.same_over == c.name]
             if not shared:
                 continue
+            # a team-level input must agree within the cohort; when it does not, no record of that
+            # team and period can be scored (nobody knows which value is right), so all are rejected
             keyslots = ", ".join(f"e[{self.slots[k]}]" for k in c.keys)
-            w.line(f"owner = {{}}")
+            w.line("members = {}")
             w.line("for index, e in envs:")
-            w.line(f"    k = (e[1], {keyslots},)")
-            w.line("    first = owner.setdefault(k, (index, e))")
+            w.line(f"    members.setdefault((e[1], {keyslots},), []).append((index, e))")
+            w.line("for k, group in members.items():")
             for inp in shared:
-                s = self.slots[inp.name]
-                w.line(f"    if first[0] != index and first[1][{s}] != e[{s}]:")
-                label = py_literal(c.keys[0]) if c.keys else "'cohort'"
-                w.line(f"        issues.append(RecordIssue(index, e[0], e[1], {py_literal(inp.name)}, "
-                       f"'team-level input differs within %s %r in period %r: %s here, %s in record #%d' % "
-                       f"({label}, k[1] if len(k) > 1 else '', e[1], _fmt(e[{s}]), _fmt(first[1][{s}]), first[0])))")
+                s_ = self.slots[inp.name]
+                w.line("    values = {}")
+                w.line("    for index, e in group:")
+                w.line(f"        values.setdefault(e[{s_}], index)")
+                w.line("    if len(values) > 1:")
+                w.line("        seen_text = ', '.join('%s in record %d' % (_fmt(v), i + 1) for v, i in values.items())")
+                w.line("        for index, e in group:")
+                w.line(f"            issues.append(RecordIssue(index, e[0], e[1], {py_literal(inp.name)}, "
+                       f"'team-level input differs within %s %r in period %r: %s' % "
+                       f"({py_literal(c.name)}, k[1] if len(k) > 1 else '', e[1], seen_text)))")
         w.line("if issues:")
         w.line("    issues.sort(key=lambda x: x.index)")
         w.line("    raise RecordError(issues)")
         w.line("envs = [e for _, e in envs]")
         for phase in range(p.phases):
-            for key, (slot, local, ph) in self.aggs.items():
+            for key, (slot, _local, ph) in self.aggs.items():
                 if ph != phase:
                     continue
                 self.emit_aggregate(w, key, slot)
-            w.line(f"for e in envs:")
+            w.line("for e in envs:")
             w.line(f"    _phase{phase}(e)")
         w.dedent()
         w.line("return envs")
@@ -415,13 +484,17 @@ class PythonBackend:
         w.indent()
         w.line('"""Score one record; raise RecordError naming every bad field."""')
         w.line("rec = record")
-        w.line("index = 0")
-        w.line("issues = []")
-        w.line("with exact_context():")
+        w.line("try:")
         w.indent()
-        self.emit_validation(w)
-        w.line("if not ok:")
-        w.line("    raise RecordError(issues)")
+        self.emit_fast_reads(w, with_ordinal=False)
+        w.dedent()
+        w.line("except (_Bad, KeyError, TypeError):")
+        w.line("    issues = []")
+        w.line("    e = _read_slowly(rec, 0, issues)")
+        w.line("    if e is None:")
+        w.line("        raise RecordError(issues) from None")
+        w.line("    _phase0(e)")
+        w.line("    return _public(e)")
         self.emit_phase(w, 0, fused=True)
         w.line("return {")
         w.line("    'agent': agent,")
@@ -430,42 +503,49 @@ class PythonBackend:
             w.line(f"    {py_literal(name)}: {self.public(name, self.local[name])},")
         w.line("}")
         w.dedent()
-        w.dedent()
         w.line()
 
     # ── expressions ──
+    # The representation invariant: an expression whose IR repr is INT evaluates to an int,
+    # DEC to a Decimal, RAT to a Fraction. `num(e, want)` delivers e in the repr wanted.
+
     def coerce(self, code: str, have: Repr, want: Repr) -> str:
-        if want is Repr.RAT and have is Repr.DEC:
-            return f"to_fraction({code})"
-        return code
+        if have is want or (want is Repr.INT):
+            return code
+        if want is Repr.RAT:
+            return f"Fraction({code})"
+        if have is Repr.INT:
+            return f"Decimal({code})"
+        raise AssertionError("a rational never narrows to a decimal without rounding")
 
     def tmp(self) -> str:
         self.temp += 1
         return f"t{self.temp}"
 
     def const(self, value: Fraction, r: Repr) -> str:
-        if value.denominator == 1 and r is not Repr.RAT:
+        if r is Repr.INT and value.denominator == 1:
             return repr(int(value))
         if r is Repr.RAT or not _terminates(value):
             return self.consts.get(py_literal(value))
         return self.consts.get(py_literal(decimal_of(value)))
 
     def expr(self, e: ir.Expr, w: _Writer) -> tuple[str, Repr]:
-        """Python expression for e (may emit statements before it); and how it is held."""
+        """Python expression for e (may emit statements before it); and its repr."""
         m = getattr(self, "x_" + type(e).__name__)
         return m(e, w)
 
     def num(self, e: ir.Expr, w: _Writer, want: Repr) -> str:
+        if isinstance(e, ir.Const) and isinstance(e.value, Fraction):
+            natural = Repr.INT if e.value.denominator == 1 else Repr.DEC if _terminates(e.value) else Repr.RAT
+            return self.const(e.value, max(want, natural))
         code, r = self.expr(e, w)
         return self.coerce(code, r, want)
 
     def x_Const(self, e: ir.Const, w):
         v = e.value
         if isinstance(v, Fraction):
-            r = e.type.repr if e.type.kind == "num" else Repr.DEC
-            if v.denominator == 1:
-                return repr(int(v)), Repr.INT
-            return self.const(v, r), (Repr.DEC if _terminates(v) else Repr.RAT)
+            r = Repr.INT if v.denominator == 1 else Repr.DEC if _terminates(v) else Repr.RAT
+            return self.const(v, r), r
         return py_literal(v), Repr.INT
 
     def x_Load(self, e: ir.Load, w):
@@ -476,35 +556,45 @@ class PythonBackend:
         target = e.type.repr
         if e.op == "/":
             value = _const(e.right)
-            if value is not None and value != 0 and _terminates(1 / value):
-                left = self.num(e.left, w, target)
-                return f"({left} * {self.const(1 / value, Repr.DEC)})", max(target, Repr.DEC)
+            if value is not None and value != 0 and _terminates(1 / value) and target is not Repr.RAT:
+                left, lr = self.expr(e.left, w)
+                return f"_mul({left}, {self.const(1 / value, Repr.DEC)})", Repr.DEC
             left, lr = self.expr(e.left, w)
-            right, rr = self.expr(e.right, w)
-            left = f"to_fraction({left})" if lr is not Repr.RAT else left
-            right = self.coerce(right, rr, Repr.RAT)
+            right = self.num(e.right, w, Repr.RAT) if not isinstance(e.right, ir.Const) else \
+                self.const(e.right.value, Repr.INT if e.right.value.denominator == 1 else Repr.RAT)
+            left = left if lr is Repr.RAT else f"Fraction({left})"
             return f"({left} / {right})", Repr.RAT
-        left = self.num(e.left, w, target)
-        right = self.num(e.right, w, target)
-        return f"({left} {e.op} {right})", target
+        if target is Repr.DEC:
+            a, _ = self.expr(e.left, w)
+            b, _ = self.expr(e.right, w)
+            fn = {"+": "_add", "-": "_sub", "*": "_mul"}[e.op]
+            return f"{fn}({a}, {b})", Repr.DEC
+        if target is Repr.RAT:
+            a = self.num_loose(e.left, w)
+            b = self.num_loose(e.right, w)
+            return f"({a} {e.op} {b})", Repr.RAT
+        a, _ = self.expr(e.left, w)
+        b, _ = self.expr(e.right, w)
+        return f"({a} {e.op} {b})", Repr.INT
+
+    def num_loose(self, e: ir.Expr, w) -> str:
+        """e as an int or a Fraction (both mix with Fractions exactly)."""
+        code, r = self.expr(e, w)
+        return f"Fraction({code})" if r is Repr.DEC else code
 
     def x_Neg(self, e: ir.Neg, w):
         code, r = self.expr(e.operand, w)
-        return f"(-{code})", r
+        return (f"_neg({code})" if r is Repr.DEC else f"(-{code})"), r
 
     def x_Compare(self, e: ir.Compare, w):
         t0 = e.operands[0].type
-        parts = []
-        if t0.kind == "num":
-            want = max((o.type.repr for o in e.operands), default=Repr.INT)
-            codes = [self.num(o, w, want) for o in e.operands]
-        elif t0.kind == "label" and t0.ordered and any(op not in ("=", "!=") for op in e.ops):
+        if t0.kind == "label" and t0.ordered and any(op not in ("=", "!=") for op in e.ops):
             rank = self.consts.get("{" + ", ".join(f"{py_literal(lab)}: {len(t0.labels) - i}"
                                                    for i, lab in enumerate(t0.labels)) + "}")
             codes = [f"{rank}[{self.expr(o, w)[0]}]" for o in e.operands]
         else:
             codes = [self.expr(o, w)[0] for o in e.operands]
-        parts.append(codes[0])
+        parts = [codes[0]]
         for op, c in zip(e.ops, codes[1:]):
             parts.append({"=": "==", "!=": "!="}.get(op, op))
             parts.append(c)
@@ -516,14 +606,21 @@ class PythonBackend:
     def x_Logic(self, e, w):
         return f"({self.expr(e.left, w)[0]} {e.op} {self.expr(e.right, w)[0]})", Repr.INT
 
+    def value(self, e: ir.Expr, w, t: ir.Type) -> str:
+        """e as a value of type t (numbers in t's repr)."""
+        if t.kind == "num":
+            return self.num(e, w, t.repr)
+        return self.expr(e, w)[0]
+
     def x_If(self, e: ir.If, w):
         cond = self.expr(e.cond, w)[0]
-        if e.type.kind == "num":
-            want = e.type.repr
-            a = self.num(e.then, w, want)
-            b = self.num(e.otherwise, w, want)
-            return f"({a} if {cond} else {b})", want
-        return f"({self.expr(e.then, w)[0]} if {cond} else {self.expr(e.otherwise, w)[0]})", Repr.INT
+        a = self.value(e.then, w, e.type)
+        b = self.value(e.otherwise, w, e.type)
+        return f"({a} if {cond} else {b})", self.repr_of(e.type)
+
+    @staticmethod
+    def repr_of(t: ir.Type) -> Repr:
+        return t.repr if t.kind == "num" else Repr.INT
 
     def x_Round(self, e: ir.Round, w):
         q = e.quantum
@@ -543,12 +640,36 @@ class PythonBackend:
         exp = self.consts.get(py_literal(Decimal(1).scaleb(-_POW10[q])))
         return f"round_decimal({code}, {exp}, {py_literal(mode)})", Repr.DEC
 
+    def emit_clamp(self, w: _Writer, e: ir.Clamp, target: str, want: Repr):
+        """A definition's top-level clamp as plain comparisons (the common item/total shape)."""
+        need_lo, need_hi = self.clamp_needs(e)
+        w.line(f"{target} = {self.num(e.operand, w, want)}")
+        if need_lo:
+            lo = self.num(e.lo, w, want)
+            w.line(f"if {target} < {lo}:")
+            w.line(f"    {target} = {lo}")
+        if need_hi:
+            hi = self.num(e.hi, w, want)
+            w.line(f"{'elif' if need_lo else 'if'} {target} > {hi}:")
+            w.line(f"    {target} = {hi}")
+
+    def clamp_needs(self, e: ir.Clamp) -> tuple[bool, bool]:
+        """Which bounds the formula can actually cross (from its range)."""
+        inner = self.ranges.of(e.operand)
+        lo_v = _const(e.lo) if e.lo is not None else None
+        hi_v = _const(e.hi) if e.hi is not None else None
+        ok_lo, ok_hi = within(inner, lo_v, hi_v)
+        need_lo = e.lo is not None and not (lo_v is not None and ok_lo)
+        need_hi = e.hi is not None and not (hi_v is not None and ok_hi)
+        return need_lo, need_hi
+
     def x_Clamp(self, e: ir.Clamp, w):
         want = e.type.repr
+        need_lo, need_hi = self.clamp_needs(e)
         code = self.num(e.operand, w, want)
-        if e.lo is not None:
+        if need_lo:
             code = f"max({code}, {self.num(e.lo, w, want)})"
-        if e.hi is not None:
+        if need_hi:
             code = f"min({code}, {self.num(e.hi, w, want)})"
         return code, want
 
@@ -558,52 +679,48 @@ class PythonBackend:
 
     def x_Abs(self, e, w):
         code, r = self.expr(e.operand, w)
-        return f"abs({code})", r
+        return (f"_abs({code})" if r is Repr.DEC else f"abs({code})"), r
 
     def x_Mean(self, e: ir.Mean, w):
         n = len(e.args)
         if e.type.repr is Repr.RAT:
-            total = " + ".join(self.num(a, w, Repr.RAT) for a in e.args)
-            return f"(to_fraction({total}) / {n})", Repr.RAT
-        total = " + ".join(self.num(a, w, Repr.DEC) for a in e.args)
-        return f"(({total}) * {self.const(Fraction(1, n), Repr.DEC)})", Repr.DEC
+            total = " + ".join(self.num_loose(a, w) for a in e.args)
+            return f"(Fraction({total}) / {n})", Repr.RAT
+        total = self.num(e.args[0], w, Repr.DEC)
+        for a in e.args[1:]:
+            total = f"_add({total}, {self.expr(a, w)[0]})"
+        return f"_mul({total}, {self.const(Fraction(1, n), Repr.DEC)})", Repr.DEC
 
     def x_CountTrue(self, e: ir.CountTrue, w):
         return "(0 + " + " + ".join(self.expr(a, w)[0] for a in e.args) + ")", Repr.INT
 
     def x_ZeroGuard(self, e: ir.ZeroGuard, w):
         t = self.tmp()
-        want = e.type.repr if e.type.kind == "num" else Repr.INT
         w.line("try:")
         w.indent()
-        code = self.num(e.operand, w, want) if e.type.kind == "num" else self.expr(e.operand, w)[0]
-        w.line(f"{t} = {code}")
+        w.line(f"{t} = {self.value(e.operand, w, e.type)}")
         w.dedent()
         w.line("except ZeroDivisionError:")
         w.indent()
-        code = self.num(e.default, w, want) if e.type.kind == "num" else self.expr(e.default, w)[0]
-        w.line(f"{t} = {code}")
+        w.line(f"{t} = {self.value(e.default, w, e.type)}")
         w.dedent()
-        return t, want
+        return t, self.repr_of(e.type)
 
     def x_NaGuard(self, e: ir.NaGuard, w):
         t = self.tmp()
-        want = e.type.repr if e.type.kind == "num" else Repr.INT
-        code = self.num(e.operand, w, want) if e.type.kind == "num" else self.expr(e.operand, w)[0]
-        w.line(f"{t} = {code}")
-        default = self.num(e.default, w, want) if e.type.kind == "num" else self.expr(e.default, w)[0]
+        inner = attrs_evolve(e.type, optional=True)
+        w.line(f"{t} = {self.value(e.operand, w, inner)}")
         w.line(f"if {t} is None:")
-        w.line(f"    {t} = {default}")
-        return t, want
+        w.line(f"    {t} = {self.value(e.default, w, e.type)}")
+        return t, self.repr_of(e.type)
 
     def x_Cases(self, e: ir.Cases, w):
-        want = e.type.repr if e.type.kind == "num" else Repr.INT
-
-        def res(row):
-            return self.num(row.result, w, want) if e.type.kind == "num" else self.expr(row.result, w)[0]
-
+        want = self.repr_of(e.type)
+        lookup = self.label_lookup(e, w)
+        if lookup is not None:
+            return lookup, want
         if e.otherwise is not None:
-            tail = res(e.otherwise)
+            tail = self.value(e.otherwise.result, w, e.type)
         else:
             tail = f"no_row({py_literal(' / '.join(r.text for r in e.rows))})"
         if e.kind == "unique":
@@ -616,16 +733,40 @@ class PythonBackend:
             w.line(f"    no_row({py_literal('one row of: ' + ' / '.join(r.text for r in e.rows))})")
             code = tail
             for row, c in reversed(list(zip(e.rows, conds))):
-                code = f"{res(row)} if {c} else {code}"
+                code = f"{self.value(row.result, w, e.type)} if {c} else {code}"
             return f"({code})", want
         code = tail
         for row in reversed(e.rows):
-            code = f"{res(row)} if {self.expr(row.cond, w)[0]} else {code}"
+            code = f"{self.value(row.result, w, e.type)} if {self.expr(row.cond, w)[0]} else {code}"
         return f"({code})", want
+
+    def label_lookup(self, e: ir.Cases, w) -> str | None:
+        """A label map with constant results: one dict lookup instead of a chain of tests."""
+        subject = None
+        table = {}
+        for row in e.rows:
+            labels = _label_tests(row.cond)
+            if labels is None or not isinstance(row.result, ir.Const):
+                return None
+            s, labs = labels
+            if subject is None:
+                subject = s
+            elif s != subject:
+                return None
+            for lab in labs:
+                table.setdefault(lab, row.result)
+        if subject is None or (e.otherwise is not None and not isinstance(e.otherwise.result, ir.Const)):
+            return None
+        items = ", ".join(f"{py_literal(k)}: {self.value(v, w, e.type)}" for k, v in table.items())
+        mapping = self.consts.get("{" + items + "}")
+        key = self.local[subject]
+        if e.otherwise is not None:
+            return f"{mapping}.get({key}, {self.value(e.otherwise.result, w, e.type)})"
+        return f"{mapping}[{key}]"
 
     def x_Linear(self, e: ir.Linear, w):
         pts = self.consts.get(py_literal(tuple(e.points)))
-        return f"to_fraction(linear({self.expr(e.subject, w)[0]}, {pts}))", Repr.RAT
+        return f"Fraction(linear({self.expr(e.subject, w)[0]}, {pts}))", Repr.RAT
 
     def x_Marginal(self, e: ir.Marginal, w):
         sl = self.consts.get(py_literal(tuple(e.slices)))
@@ -649,8 +790,9 @@ class PythonBackend:
         amount, r = self.expr(e.amount, w)
         ratios = self.consts.get(py_literal(tuple(e.ratios)))
         q = self.consts.get(py_literal(e.quantum))
-        return (f"split_part({amount}, {ratios}, {e.index}, {q}, {py_literal(e.mode.value)}, "
-                f"{(r is Repr.RAT)!r})"), (Repr.RAT if r is Repr.RAT else Repr.DEC)
+        rational = r is Repr.RAT
+        return (f"split_part({amount}, {ratios}, {e.index}, {q}, {py_literal(e.mode.value)}, {rational!r})",
+                Repr.RAT if rational else Repr.DEC)
 
     def x_Aggregate(self, e: ir.Aggregate, w):
         slot, local, _ = self.aggs[_agg_key(e)]
@@ -658,7 +800,7 @@ class PythonBackend:
 
     def x_History(self, e: ir.History, w):
         slot, local, _ = self.aggs[_agg_key(e)]
-        return local, (e.type.repr if e.type.kind == "num" else Repr.INT)
+        return local, self.repr_of(e.type)
 
 
 def _agg_key(node) -> tuple:
@@ -687,23 +829,43 @@ def lo_hi(x):
     return int(x) if x.denominator == 1 else decimal_of(x) if _terminates(x) else x
 
 
-def _fast_domain(kind: str, domain) -> str | None:
-    """An inline check for int values, when the domain is one simple range."""
-    dom = domain or {"percent": ((Fraction(0), Fraction(1)),), "duration": ((Fraction(0), None),),
-                     "money": ((Fraction(0), None),), "count": ((Fraction(0), None),)}.get(kind, ((None, None),))
-    if len(dom) != 1:
+def attrs_evolve(t, **kw):
+    import attrs
+
+    return attrs.evolve(t, **kw)
+
+
+def _label_tests(cond: ir.Expr):
+    """(subject input, labels) if cond is `subject = label` or an `or` of them."""
+    if isinstance(cond, ir.Compare) and cond.ops == ("=",):
+        a, b = cond.operands
+        if isinstance(a, ir.Load) and isinstance(b, ir.Const) and isinstance(b.value, str):
+            return a.name, [b.value]
         return None
-    lo, hi = dom[0]
-    parts = []
-    if lo is not None:
-        if lo.denominator != 1:
-            return None
-        parts.append(f"v >= {int(lo)}")
-    if hi is not None:
-        if hi.denominator != 1:
-            return None
-        parts.append(f"v <= {int(hi)}")
-    return " and ".join(parts) if parts else "True"
+    if isinstance(cond, ir.Logic) and cond.op == "or":
+        left, right = _label_tests(cond.left), _label_tests(cond.right)
+        if left and right and left[0] == right[0]:
+            return left[0], left[1] + right[1]
+    return None
+
+
+def _domain_test(kind: str, domain, x: str, const) -> str | None:
+    """A Python test that x (already of the right type) lies in the input's domain."""
+    dom = domain or {"percent": ((Fraction(0), Fraction(1)),), "duration": ((Fraction(0), None),),
+                     "money": ((Fraction(0), None),), "count": ((Fraction(0), None),)}.get(kind)
+    if not dom:
+        return None
+    alts = []
+    for lo, hi in dom:
+        if lo is not None and lo == hi:
+            alts.append(f"{x} == {const(lo)}")
+        elif lo is not None and hi is not None:
+            alts.append(f"{const(lo)} <= {x} <= {const(hi)}")
+        elif lo is not None:
+            alts.append(f"{x} >= {const(lo)}")
+        elif hi is not None:
+            alts.append(f"{x} <= {const(hi)}")
+    return " or ".join(f"({a})" for a in alts) if len(alts) > 1 else alts[0]
 
 
 def compile_policy(policy: ir.Policy, standalone: bool = True) -> str:

@@ -102,7 +102,7 @@ class _Checker:
             return None
         phased = _assign_phases(ordered)
         output_order = []
-        for name, (d, index) in sorted(defs_ast.items(), key=lambda kv: (kv[1][0].span.start, kv[1][1])):
+        for name, (d, _index) in sorted(defs_ast.items(), key=lambda kv: (kv[1][0].span.start, kv[1][1])):
             if d.kind is not ast.DefKind.LET:
                 output_order.append(name)
         name, title, period, source, allow_extra = header
@@ -286,6 +286,11 @@ class _Checker:
         maximum = None
         span = d.names[index].span
         body_span = d.body.span
+        if d.kind in (ast.DefKind.ITEM, ast.DefKind.PAY) and t.kind == "num" and t.optional:
+            self.error("E303", f"this {d.kind.value} may be N/A (not applicable); say what it counts as then",
+                       body_span, "may be N/A",
+                       suggestion=f"compute it with `let`, then write `{d.kind.value} {name} … = that_value when na 0`")
+            return None
         if d.kind is ast.DefKind.ITEM:
             maximum = d.max.value
             if d.max.unit is not None:

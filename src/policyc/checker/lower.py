@@ -9,7 +9,7 @@ import attrs
 
 from .. import ast, ir
 from ..diagnostics import Diagnostic, Note, Span, did_you_mean
-from ..ir import BOOL, LIST, TEXT, Dim, Repr, RoundMode, Type
+from ..ir import BOOL, TEXT, Dim, Repr, RoundMode, Type
 from .types import ERROR, UnitError, div_type, join_num, literal_type, mul_type, terminates
 
 CMP = {ast.CmpOp.LT: "<", ast.CmpOp.LE: "<=", ast.CmpOp.GT: ">", ast.CmpOp.GE: ">=",
@@ -185,6 +185,14 @@ class Lowerer:
         return acc
 
     def x_Binary(self, n: ast.Binary, hint):
+        e = self._binary(n)
+        value = _const_value(e) if isinstance(e, ir.Arith) else None
+        if value is not None:  # fold constants: `70% of 130` is 91
+            r = Repr.INT if value.denominator == 1 else Repr.DEC if terminates(value) else Repr.RAT
+            return ir.Const(value=value, type=attrs.evolve(e.type, repr=r), span=n.span)
+        return e
+
+    def _binary(self, n: ast.Binary):
         left = self.expr(n.left)
         right = self.expr(n.right)
         what = {"+": "the two sides of `+`", "-": "the two sides of `-`"}.get(n.op.value, "")
@@ -454,7 +462,7 @@ class Lowerer:
 
     def aggregate(self, n: ast.Call, f: str) -> ir.Expr:
         if f not in AGG_FUNCS or len(n.args) != 1:
-            self.error("E205", f"`over` works with max, min, sum, mean, count, rank and share, "
+            self.error("E205", "`over` works with max, min, sum, mean, count, rank and share, "
                        "with one argument: `max(x over team)`", n.span)
             return self.bad(n.span)
         arg = n.args[0]

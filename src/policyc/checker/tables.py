@@ -249,7 +249,7 @@ def _marginal(lw: Lowerer, t: ast.Table) -> ir.Expr | None:
     from .types import mul_type
     rt = mul_type(st, attrs.evolve(rate_t, free=True))
     return ir.Marginal(subject=subject, slices=tuple(slices),
-                       type=Type(kind="num", dim=rt.dim, repr=max(Repr.DEC, st.repr)), span=t.span)
+                       type=Type(kind="num", dim=rt.dim, repr=Repr.RAT, free=rt.free), span=t.span)
 
 
 def _weighted(lw: Lowerer, t: ast.Table) -> ir.Expr | None:
