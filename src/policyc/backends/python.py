@@ -220,11 +220,6 @@ class PythonBackend:
             x = self.local[inp.name]
             w.line(f"{x} = rec[{py_literal(inp.name)}]")
             test, fix = self.fast_check(inp, x)
-            if inp.kind in ("percent", "duration", "money", "points", "number"):
-                # JSON's whole numbers (0, 5) become Decimals here; odd values go to the careful reader
-                big = self.consts.get(repr(10**30))
-                w.line(f"if type({x}) is int and -{big} < {x} < {big}:")
-                w.line(f"    {x} = Decimal({x})")
             if inp.na:
                 w.line(f"if {x} is not None and ({test}):")
                 w.line(f"    {x} = None if is_na({x}) else {fix}")
@@ -248,11 +243,15 @@ class PythonBackend:
                                                                    else Repr.DEC))
             if k == "count":
                 return f"type({x}) is not int" + (f" or not ({ok})" if ok else ""), read
-            return f"type({x}) is not Decimal or not {x}.is_finite()" + (f" or not ({ok})" if ok else ""), read
+            # a finite Decimal or an ordinary int (JSON's 0, 5) passes; anything else gets the careful reader
+            big = self.consts.get(repr(10**30))
+            kind_ok = (f"(type({x}) is not Decimal or not {x}.is_finite()) "
+                       f"and (type({x}) is not int or not -{big} < {x} < {big})")
+            return kind_ok + (f" or not ({ok})" if ok else ""), read
         if k in ("grade", "choice"):
             labels = self.consts.get(py_literal(inp.type.labels))
             allowed = self.consts.get("frozenset(" + py_literal(inp.type.labels) + ")")
-            return f"{x} not in {allowed} or type({x}) is not str", f"read_label({x}, {labels})"
+            return f"{x} not in {allowed}", f"read_label({x}, {labels})"
         if k == "text":
             return f"type({x}) is not str", f"read_text({x})"
         return f"{x} is not True and {x} is not False", f"read_bool({x})"
@@ -394,7 +393,9 @@ class PythonBackend:
             return code
         if t.repr is Repr.RAT:
             return f"public_number({code}, False)"
-        return code  # INT values are ints, DEC values Decimals (the repr invariant)
+        if t.repr is Repr.DEC:  # a DEC value is an int or a Decimal; outputs are Decimals
+            return f"({code} if type({code}) is Decimal else public_number({code}, False))"
+        return code
 
     # ── batches ──
     def emit_batch(self, w: _Writer):
@@ -507,15 +508,14 @@ class PythonBackend:
 
     # ── expressions ──
     # The representation invariant: an expression whose IR repr is INT evaluates to an int,
-    # DEC to a Decimal, RAT to a Fraction. `num(e, want)` delivers e in the repr wanted.
+    # DEC to an int or a Decimal (Decimal arithmetic goes through the exact context's methods,
+    # which take both), RAT to a Fraction (or an int). `num(e, want)` delivers e as wanted.
 
     def coerce(self, code: str, have: Repr, want: Repr) -> str:
-        if have is want or (want is Repr.INT):
+        if have is want or want is Repr.INT or (have is Repr.INT and want is Repr.DEC):
             return code
         if want is Repr.RAT:
-            return f"Fraction({code})"
-        if have is Repr.INT:
-            return f"Decimal({code})"
+            return f"Fraction({code})" if have is Repr.DEC else code
         raise AssertionError("a rational never narrows to a decimal without rounding")
 
     def tmp(self) -> str:
@@ -564,11 +564,12 @@ class PythonBackend:
                 self.const(e.right.value, Repr.INT if e.right.value.denominator == 1 else Repr.RAT)
             left = left if lr is Repr.RAT else f"Fraction({left})"
             return f"({left} / {right})", Repr.RAT
+        if target is Repr.DEC and e.op in ("+", "-"):
+            return self.sum_chain(e, w), Repr.DEC
         if target is Repr.DEC:
             a, _ = self.expr(e.left, w)
             b, _ = self.expr(e.right, w)
-            fn = {"+": "_add", "-": "_sub", "*": "_mul"}[e.op]
-            return f"{fn}({a}, {b})", Repr.DEC
+            return f"_mul({a}, {b})", Repr.DEC
         if target is Repr.RAT:
             a = self.num_loose(e.left, w)
             b = self.num_loose(e.right, w)
@@ -581,6 +582,32 @@ class PythonBackend:
         """e as an int or a Fraction (both mix with Fractions exactly)."""
         code, r = self.expr(e, w)
         return f"Fraction({code})" if r is Repr.DEC else code
+
+    def sum_chain(self, e: ir.Arith, w) -> str:
+        """An exact +/- chain with a decimal result: whole-number terms summed as ints first."""
+        terms: list[tuple[str, ir.Expr]] = []
+
+        def flatten(x: ir.Expr, sign: str):
+            if isinstance(x, ir.Arith) and x.op in ("+", "-") and x.type.repr is not Repr.RAT:
+                flatten(x.left, sign)
+                flatten(x.right, sign if x.op == "+" else ("-" if sign == "+" else "+"))
+            else:
+                terms.append((sign, x))
+
+        flatten(e, "+")
+        ints = [(sg, x) for sg, x in terms if x.type.kind == "num" and x.type.repr is Repr.INT]
+        decs = [(sg, x) for sg, x in terms if not (x.type.kind == "num" and x.type.repr is Repr.INT)]
+        code = None
+        for sg, x in ints:
+            c = self.expr(x, w)[0]
+            code = (c if sg == "+" else f"(-{c})") if code is None else f"({code} {sg} {c})"
+        for sg, x in decs:
+            c = self.expr(x, w)[0]
+            if code is None:
+                code = c if sg == "+" else f"_neg({c})"
+            else:
+                code = f"{'_add' if sg == '+' else '_sub'}({code}, {c})"
+        return code
 
     def x_Neg(self, e: ir.Neg, w):
         code, r = self.expr(e.operand, w)
