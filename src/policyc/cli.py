@@ -67,8 +67,14 @@ def _version() -> str:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     args = _parser().parse_args(argv)
+    from .runtime import PolicyRuntimeError
+
     try:
         return {"check": cmd_check, "score": cmd_score, "explain": cmd_explain, "compile": cmd_compile}[args.verb](args)
+    except PolicyRuntimeError as e:
+        _err(f"policyc: the policy could not score a record: {e}. The policy needs a row (or an `else`) "
+             "for that value; nothing was scored.")
+        return EXIT_FINDINGS
     except BrokenPipeError:
         return EXIT_OK
     except KeyboardInterrupt:

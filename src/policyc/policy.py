@@ -6,19 +6,21 @@ from pathlib import Path
 
 from . import ir
 from . import runtime as rt
-from .backends.python import PythonBackend, compile_policy
-from .compiler import compile_source, read_policy
 from .diagnostics import Diagnostic
 
 
 def load(path: str | Path) -> Policy:
     """Read, check and compile a policy file; raise PolicyError if it does not check."""
+    from .compiler import read_policy
+
     text, name = read_policy(path)
     return loads(text, name)
 
 
 def loads(text: str, filename: str = "<string>") -> Policy:
     """Check and compile policy text; raise PolicyError if it does not check."""
+    from .compiler import compile_source  # the parser (and Lark) load on first use
+
     policy, diags = compile_source(text, filename)
     return Policy(policy, text, diags)
 
@@ -30,6 +32,8 @@ class Policy:
         self.ir = policy
         self.source = source
         self.diagnostics = tuple(diagnostics)
+        from .backends.python import PythonBackend
+
         self._backend = PythonBackend(policy)
         code = self._backend.module(standalone=False)
         namespace = {k: v for k, v in vars(rt).items() if not k.startswith("__")}
@@ -61,6 +65,8 @@ class Policy:
 
     def compile(self) -> str:
         """Return the source of a standalone module that scores with this policy."""
+        from .backends.python import compile_policy
+
         return compile_policy(self.ir, standalone=True)
 
     def score(self, record: dict, *, allow_extra: bool = False) -> Result:

@@ -151,6 +151,9 @@ class _Checker:
                 self.error("E104", f"`{kind}` is not an input type", s.type.kind.span, "unknown type",
                            suggestion=f"did you mean `{guess}`?" if guess else
                            "types: " + ", ".join(INPUT_KINDS))
+                for n in s.names:  # keep the name, with no type, so its uses raise no further errors
+                    out.setdefault(n.id, ir.Input(name=n.id, kind="number", type=ERROR, domain=(), na=False,
+                                                  same_over=None, doc=s.doc, span=n.span))
                 continue
             labels = []
             for lab in s.type.labels:
@@ -187,6 +190,9 @@ class _Checker:
             if lo is not None and hi is not None and lo > hi:
                 self.error("E105", "this range is empty: its start is above its end", alt.span)
             for num in (alt.lo, alt.hi):
+                if num is not None and kind == "percent" and num.unit != "%" and not 0 <= num.value <= 1:
+                    self.error("E105", f"a percent is between 0 and 1 (0.85 means 85%), so {num.text} is outside it",
+                               num.span, suggestion=f"write `{num.text}%`")
                 if num is not None and num.unit in ("s", "min", "h") and kind != "duration":
                     self.error("E105", f"a time unit on a {kind} input", num.span)
                 if num is not None and num.unit == "%" and kind != "percent":
@@ -257,6 +263,13 @@ class _Checker:
         if not lowerer.need_num(amount, sp.amount.span, "the amount split"):
             return None
         ratios = tuple(r.value for r in sp.ratios)
+        if all(r.unit == "%" for r in sp.ratios) and sum(ratios) != 1:
+            if index == 0:
+                total = sum(ratios) * 100
+                self.error("E307", f"the parts add up to {total.numerator / total.denominator:g}%, not 100%",
+                           sp.span, "parts do not add up",
+                           suggestion="make the percents add up to 100%, or give plain ratios like `5 : 2 : 3`")
+            return None
         if any(r <= 0 for r in ratios):
             if index == 0:
                 self.error("E307", "split ratios must be positive", sp.span)
@@ -346,7 +359,8 @@ class _Checker:
 
     def unused(self, inputs, defs_ast, ordered, requires, cohorts):
         used: set[str] = set()
-        for d, _ in defs_ast.values():
+        all_defs = [s for s in self.policy.statements if isinstance(s, ast.Definition)]
+        for d in all_defs:
             for r in body_refs(d.body, d.kind is ast.DefKind.LABEL):
                 if r == "items":
                     used.update(n for n, (dd, _) in defs_ast.items() if dd.kind is ast.DefKind.ITEM)

@@ -66,7 +66,7 @@ class Lowerer:
             return False
         if t.optional:
             self.error("E303", f"{what} may be N/A here; say what it counts as with `when na`", span,
-                       "may be N/A", suggestion="add `when na 0` (or another value) after it")
+                       "may be N/A", suggestion=f"write `({self.text(span)} when na 0)` (or another value than 0)")
             return False
         return True
 
@@ -161,6 +161,11 @@ class Lowerer:
             return ir.Const(value=name, type=Type(kind="label", labels=(name,), free=True), span=n.span)
         if hint is not None and hint.kind == "label":
             return self.label_const(name, hint, n.span)
+        if name in ("agent", "period"):
+            self.error("E201", f"formulas cannot read `{name}`: it identifies the record, it is not a measure",
+                       n.span, "not a value", suggestion="use `cohort` for team values and `streak`/`previous` "
+                       "for earlier periods")
+            return self.bad(n.span)
         if name in self.s.cohorts:
             self.error("E301", f"`{name}` is a cohort; use it with `over`, as in `max(x over {name})`",
                        n.span, "a cohort, not a value")
@@ -226,8 +231,7 @@ class Lowerer:
             if denominator is None and not self.s.guarded and not _never_zero(right, self.s):
                 self.error("E304", f"`{self.text(n.right.span)}` can be zero, and the policy does not say "
                            "what this division gives then", n.right.span, "may be zero",
-                           suggestion=f"add `when zero 0` (or the value it should give) after "
-                                      f"`{self.text(n.span)}`")
+                           suggestion=f"write `({self.text(n.span)} when zero 0)` (or the value it should give)")
             return ir.Arith(op="/", left=left, right=right, type=t, span=n.span)
         except UnitError as e:
             self.error("E302", f"{what or 'these values'}: {e}" if what else str(e)[0].upper() + str(e)[1:],
@@ -353,6 +357,11 @@ class Lowerer:
             hi = self.expr(n.hi)
             if self.need_num(hi, n.hi.span, "the upper bound"):
                 t = self.join(t, hi.type, n.hi.span, "the value and its upper bound")
+        lo_v = _const_value(lo) if lo is not None else None
+        hi_v = _const_value(hi) if hi is not None else None
+        if lo_v is not None and hi_v is not None and lo_v > hi_v:
+            self.error("E305", "the lower bound is above the upper bound, so every value would be clamped",
+                       n.span, "bounds reversed", suggestion="write the smaller bound first: `clamp 0 .. 130`")
         return ir.Clamp(operand=x, lo=lo, hi=hi, type=t, span=n.span)
 
     def x_WhenZero(self, n: ast.WhenZero, hint):
@@ -413,7 +422,11 @@ class Lowerer:
                 return ir.Mean(args=tuple(args), type=attrs.evolve(t, repr=r, count=False), span=n.span)
             return ir.MinMax(func=f, args=tuple(args), type=t, span=n.span)
         if f == "abs":
-            if len(args) != 1 or not self.need_num(args[0], spans[0], "the argument of `abs`"):
+            if len(args) != 1:
+                self.error("E205", f"`abs` takes one value, but {len(args)} are given", n.span,
+                           "one value expected")
+                return self.bad(n.span)
+            if not self.need_num(args[0], spans[0], "the argument of `abs`"):
                 return self.bad(n.span)
             return ir.Abs(operand=args[0], type=args[0].type, span=n.span)
         if f in ("count", "all", "any"):
@@ -499,7 +512,7 @@ class Lowerer:
                 if not self.s.guarded:
                     self.error("E304", "a share divides by the cohort's sum, which can be zero; "
                                "say what it gives then", n.span, "may divide by zero",
-                               suggestion=f"add `when zero 0` after `{self.text(n.span)}`")
+                               suggestion=f"write `({self.text(n.span)} when zero 0)`")
         desc = arg.order != "ascending"
         col = self.column(value, arg.value.span)
         if f == "share":  # x ÷ the cohort's sum: an ordinary division, so `when zero` governs it

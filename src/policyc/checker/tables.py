@@ -127,6 +127,10 @@ def _label_map(lw: Lowerer, t: ast.Table) -> ir.Expr | None:
     if subject is None:
         return None
     st = subject.type
+    if st.kind == "bool":
+        lw.error("E305", f"`by` maps labels, and `{lw.text(t.subject.span)}` is a condition (true/false)",
+                 t.subject.span, suggestion=f"write `… if {lw.text(t.subject.span)} else …`")
+        return None
     if st.kind not in ("label", "bool"):
         lw.error("E305", f"`by` maps labels, but `{lw.text(t.subject.span)}` is {st.describe()}",
                  t.subject.span, suggestion="use `first` or `table` for numbers")
