@@ -264,18 +264,6 @@ def test_docs_exit_codes(tmp_path, capsys, monkeypatch):
 # bad/<code>-<slug>-N.policy case with its .expected file and delete it here.
 
 KNOWN_UNREPORTED = {
-    "range-table-gap": (
-        'policy p "响应"\ninput avg_response : duration\nresponse_score = table avg_response:\n'
-        "    <= 10s        -> 100\n    > 10s, < 20s  -> 90\n    >= 30s        -> 60\n"
-    ),
-    "range-table-overlap": (
-        'policy p "响应"\ninput avg_response : duration\nresponse_score = table avg_response:\n'
-        "    <= 20s -> 100\n    >= 10s -> 60\n"
-    ),
-    "first-table-without-else": (
-        'policy p "退款"\ninput refund_rate : percent\nitem refund 30 pts = first refund_rate:\n'
-        "    <= 5% -> 30\n    <= 8% -> 20\n"
-    ),
 }
 
 

@@ -81,6 +81,8 @@ CODES: dict[str, tuple[str, Severity, str]] = {
     "E307": ("bad-split", Severity.ERROR, "a split that cannot add up"),
     "E308": ("bad-rounding", Severity.ERROR, "a rounding step that is not a positive number"),
     "E309": ("not-constant", Severity.ERROR, "a value that must be a fixed number"),
+    "E310": ("table-gap", Severity.ERROR, "values no row of a table covers"),
+    "E311": ("table-overlap", Severity.ERROR, "two rows of a `table` that both hold for some values"),
     "W401": ("unused-input", Severity.WARNING, "an input no definition uses"),
     "W402": ("unused-let", Severity.WARNING, "a `let` value nothing uses"),
 }

@@ -222,10 +222,9 @@ def read_number(v, kind, domain, name):
 
 
 def _check_size(d):
-    """Refuse numbers no assessment has (they would make exact arithmetic huge)."""
-    t = d.as_tuple()
-    if len(t.digits) > 40 or not -30 <= d.adjusted() <= 30:
-        raise _Bad("%s is too large or too precise for an assessment value" % _fmt(d))
+    """Refuse magnitudes no assessment has (they would make exact arithmetic huge)."""
+    if not -30 <= d.adjusted() <= 30:
+        raise _Bad("%s is too large or too small for an assessment value" % _fmt(d))
 
 
 def _or_text(texts):
@@ -364,7 +363,7 @@ def public_number(x, whole):
         if f.denominator == 1:
             return f.numerator
     if type(x) is Decimal:
-        return x
+        return x if x else x.copy_abs()  # no negative zero in results
     if type(x) is int:
         return Decimal(x)
     if isinstance(x, Fraction):

@@ -245,7 +245,7 @@ class PythonBackend:
                 return f"type({x}) is not int" + (f" or not ({ok})" if ok else ""), read
             # a finite Decimal or an ordinary int (JSON's 0, 5) passes; anything else gets the careful reader
             big = self.consts.get(repr(10**30))
-            kind_ok = (f"(type({x}) is not Decimal or not {x}.is_finite()) "
+            kind_ok = (f"(type({x}) is not Decimal or not {x}.is_finite() or not -30 <= {x}.adjusted() <= 30) "
                        f"and (type({x}) is not int or not -{big} < {x} < {big})")
             return kind_ok + (f" or not ({ok})" if ok else ""), read
         if k in ("grade", "choice"):
@@ -393,8 +393,8 @@ class PythonBackend:
             return code
         if t.repr is Repr.RAT:
             return f"public_number({code}, False)"
-        if t.repr is Repr.DEC:  # a DEC value is an int or a Decimal; outputs are Decimals
-            return f"({code} if type({code}) is Decimal else public_number({code}, False))"
+        if t.repr is Repr.DEC:  # a DEC value is an int or a Decimal; outputs are Decimals, never -0
+            return f"({code} if type({code}) is Decimal and {code} else public_number({code}, False))"
         return code
 
     # ── batches ──

@@ -15,6 +15,7 @@ import attrs
 from .. import ast, ir
 from ..diagnostics import Diagnostic, Note, Span, dedupe, did_you_mean, has_errors
 from ..ir import Dim, Repr, RoundMode, Type
+from .coverage import check_tables
 from .lower import Lowerer, Scope, _const_value
 from .names import RESERVED, body_refs, dependency_order
 from .tables import lower_table
@@ -27,6 +28,8 @@ def check(policy: ast.Policy, source: str) -> tuple[ir.Policy | None, list[Diagn
     """Check a parsed policy; return its IR (None if there are errors) and all findings."""
     c = _Checker(policy, source)
     result = c.run()
+    if result is not None:
+        check_tables(result, c.diags)
     diags = dedupe(c.diags)
     return (None if has_errors(diags) else result), diags
 
@@ -289,7 +292,7 @@ class _Checker:
                 self.error("E308", f"`{sp.mode.id}` is not a rounding mode (half_up, half_even, up, down)",
                            sp.mode.span)
                 return None
-        t = attrs.evolve(amount.type, repr=Repr.DEC, count=False)
+        t = attrs.evolve(amount.type, repr=Repr.RAT if amount.type.repr is Repr.RAT else Repr.DEC, count=False)
         return ir.SplitPart(amount=amount, ratios=ratios, index=index, quantum=quantum, mode=mode, type=t,
                             span=sp.span)
 

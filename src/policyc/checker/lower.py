@@ -395,6 +395,13 @@ class Lowerer:
         overs = [a for a in n.args if a.over is not None]
         if overs:
             return self.aggregate(n, f)
+        if f in ("streak", "previous"):
+            saved, self.s.guarded = self.s.guarded, 0  # computed for every period first: guard inside
+            try:
+                args = [self.expr(a.value) for a in n.args]
+            finally:
+                self.s.guarded = saved
+            return self.history(n, f, args)
         if f in ("rank", "share"):
             self.error("E205", f"`{f}` compares an agent with a cohort: write `{f}(x over team)`", n.span)
             return self.bad(n.span)
@@ -444,7 +451,11 @@ class Lowerer:
                 return self.bad(n.span)
             gate = self.s.gates[target.name.id]
             return ir.GateNames(want=f, rows=gate.rows, span=n.span)
-        if f in ("streak", "previous"):
+        raise AssertionError(f)
+
+    def history(self, n: ast.Call, f: str, args: list[ir.Expr]) -> ir.Expr:
+        spans = [a.span for a in n.args]
+        if True:
             if len(args) != 1:
                 self.error("E205", f"`{f}` takes one argument", n.span)
                 return self.bad(n.span)
@@ -459,7 +470,6 @@ class Lowerer:
                 return self.bad(n.span)
             col = self.column(a, spans[0])
             return ir.History(func="previous", column=col, type=attrs.evolve(a.type, optional=True), span=n.span)
-        raise AssertionError(f)
 
     def _gate_label(self, arg: ast.Arg) -> str:
         v = arg.value
@@ -492,7 +502,11 @@ class Lowerer:
                 return self.bad(n.span)
             return ir.Aggregate(func="count", column=None, cohort=cohort, descending=True,
                                 type=Type(kind="num", repr=Repr.INT, count=True), span=n.span)
-        value = self.expr(arg.value)
+        saved, self.s.guarded = self.s.guarded, 0  # computed for the whole cohort first: guard inside
+        try:
+            value = self.expr(arg.value)
+        finally:
+            self.s.guarded = saved
         if f == "count":
             if not self.need_bool(value, arg.value.span, "what `count … over` counts"):
                 return self.bad(n.span)
