@@ -59,12 +59,73 @@ def explain(batch, index: int) -> str:
         refs = _refs(d.expr, by_name)
         if refs:
             out.append("    where " + ", ".join(f"{n} = {show(env[n], t)}" for n, t in refs))
+        worked = _worked(d.expr, env)
+        if worked is not None:
+            out.append(f"    = {worked}")
         for event in traces.get(d.name, []):
             out.append("    → " + event)
         for h in _hidden_of(d, p):
             for event in traces.get(h, []):
                 out.append("    → " + event)
     return "\n".join(out) + "\n"
+
+
+_PREC = {"+": 1, "-": 1, "*": 2, "/": 2}
+_SYM = {"+": "+", "-": "−", "*": "×", "/": "÷"}
+
+
+def _worked(e: ir.Expr, env: dict) -> str | None:
+    """The formula's arithmetic with every value filled in, when it is plain arithmetic."""
+    inner = e.operand if isinstance(e, (ir.Clamp, ir.Round)) else e
+    if not isinstance(inner, (ir.Arith, ir.MinMax, ir.Mean)):
+        return None
+    text = _arith(inner, env, 0)
+    if text is None:
+        return None
+    return text + " = " + show(_value_of(inner, env), inner.type)
+
+
+def _arith(e: ir.Expr, env: dict, parent: int) -> str | None:
+    if isinstance(e, ir.Const) and isinstance(e.value, Fraction):
+        return show(e.value)
+    if isinstance(e, ir.Load):
+        return show(env[e.name])
+    if isinstance(e, ir.Neg):
+        x = _arith(e.operand, env, 3)
+        return None if x is None else f"−{x}"
+    if isinstance(e, ir.MinMax):
+        args = [_arith(a, env, 0) for a in e.args]
+        return None if None in args else f"{e.func}({', '.join(args)})"
+    if isinstance(e, ir.Mean):
+        args = [_arith(a, env, 0) for a in e.args]
+        return None if None in args else f"mean({', '.join(args)})"
+    if isinstance(e, ir.Arith):
+        p = _PREC[e.op]
+        left = _arith(e.left, env, p)
+        right = _arith(e.right, env, p + (0 if e.op in "+*" else 1))
+        if left is None or right is None:
+            return None
+        text = f"{left} {_SYM[e.op]} {right}"
+        return f"({text})" if p < parent else text
+    return None
+
+
+def _value_of(e: ir.Expr, env: dict):
+    """Evaluate plain arithmetic from the values already computed (exact)."""
+    if isinstance(e, ir.Const):
+        return e.value
+    if isinstance(e, ir.Load):
+        return env[e.name]
+    if isinstance(e, ir.Neg):
+        return -_value_of(e.operand, env)
+    if isinstance(e, ir.MinMax):
+        vals = [_value_of(a, env) for a in e.args]
+        return min(vals) if e.func == "min" else max(vals)
+    if isinstance(e, ir.Mean):
+        vals = [_value_of(a, env) for a in e.args]
+        return sum(vals, Fraction(0)) / len(vals)
+    a, b = _value_of(e.left, env), _value_of(e.right, env)
+    return {"+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b, "/": lambda: a / b}[e.op]()
 
 
 def _refs(e: ir.Expr, by_name) -> list[tuple[str, ir.Type]]:
