@@ -181,16 +181,24 @@ def cmd_check(args) -> int:
     return EXIT_OK
 
 
+def _policy_and_records(args):
+    """Load the policy and the records a verb works on; (None, None, status) on failure."""
+    policy, status = _load_policy(args.policy)
+    if policy is None:
+        return None, None, status
+    records = _load_records(args)
+    if records is None:
+        return None, None, EXIT_INPUT
+    return policy, records, EXIT_OK
+
+
 def cmd_score(args) -> int:
     from . import ir, output
     from .runtime import RecordError
 
-    policy, status = _load_policy(args.policy)
+    policy, records, status = _policy_and_records(args)
     if policy is None:
         return status
-    records = _load_records(args)
-    if records is None:
-        return EXIT_INPUT
     rejected = []
     keep = list(range(len(records)))
     while True:
@@ -249,12 +257,9 @@ def cmd_explain(args) -> int:
     from . import output
     from .runtime import RecordError
 
-    policy, status = _load_policy(args.policy)
+    policy, records, status = _policy_and_records(args)
     if policy is None:
         return status
-    records = _load_records(args)
-    if records is None:
-        return EXIT_INPUT
     try:
         results = policy.score_batch(records, allow_extra=args.allow_extra)
     except RecordError as e:

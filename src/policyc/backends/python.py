@@ -18,6 +18,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from .. import __version__, ir
+from ..checker.types import terminates as _terminates
 from ..ir import Repr
 from ..ranges import Ranges, within
 
@@ -840,14 +841,6 @@ def _const(e: ir.Expr) -> Fraction | None:
     if isinstance(e, ir.Const) and isinstance(e.value, Fraction):
         return e.value
     return None
-
-
-def _terminates(f: Fraction) -> bool:
-    d = f.denominator
-    for p in (2, 5):
-        while d % p == 0:
-            d //= p
-    return d == 1
 
 
 def lo_hi(x):
