@@ -252,9 +252,11 @@ def test_check_json_format(tmp_path):
     assert any(d["code"] == "W401" and d["severity"] == "warning" for d in data)
 
 
-def test_check_json_format_clean_policy_is_an_empty_list():
+def test_check_json_format_clean_policy_has_no_errors_or_warnings():
     proc = expect(run("check", "--format", "json", TAOBAO), 0)
-    assert json.loads(proc.stdout) == []
+    found = json.loads(proc.stdout)
+    # a clean policy may still carry information (I501: its total's clamp decides at the extremes)
+    assert all(d["severity"] == "info" for d in found), found
     assert proc.stderr == ""
 
 

@@ -335,6 +335,14 @@ class AllowExtra:
 
 
 @attrs.frozen(kw_only=True)
+class TotalDecl:
+    """`total 130 pts`: the policy's full marks."""
+
+    points: Number
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
 class TypeSpec:
     """`count`, `percent`, … or `grade A > B`, `choice A | B` with their labels."""
 
@@ -394,7 +402,9 @@ class Definition:
     span: Span = _span()
 
 
-Statement = PolicyDecl | PeriodDecl | SourceDecl | CohortDecl | AllowExtra | InputDecl | Require | Definition
+Statement = (
+    PolicyDecl | PeriodDecl | SourceDecl | CohortDecl | AllowExtra | TotalDecl | InputDecl | Require | Definition
+)
 
 
 @attrs.frozen(kw_only=True)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from . import ir
 from .checker import check
-from .diagnostics import Diagnostic, PolicyError, has_errors
+from .diagnostics import Diagnostic, PolicyError, Severity, Span, has_errors
 from .parser import parse
 
 
@@ -18,7 +19,37 @@ def check_source(text: str, file: str = "<string>") -> tuple[ir.Policy | None, l
         tree = parse(text, file)
     except PolicyError as e:
         return None, list(e.diagnostics)
-    return check(tree, text)
+    policy, diags = check(tree, text)
+    return policy, apply_ignores(diags, text, file)
+
+
+_IGNORE = re.compile(r"#\s*policyc:\s*ignore\[([A-Z0-9, ]+)\]\s*(.*)$")
+
+
+def apply_ignores(diags: list[Diagnostic], text: str, file: str) -> list[Diagnostic]:
+    """Drop warnings and notes silenced by a `# policyc: ignore[CODE] reason` comment on their line."""
+    ignores: dict[int, set[str]] = {}
+    out = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        m = _IGNORE.search(line)
+        if not m:
+            continue
+        codes = {c.strip() for c in m.group(1).split(",") if c.strip()}
+        ignores[number] = codes
+        if not m.group(2).strip():
+            col = m.start() + 1
+            out.append(Diagnostic(
+                code="W404", message="an ignore comment must say why the finding is intended",
+                span=Span(file=file, line=number, column=col, end_line=number, end_column=len(line) + 1,
+                          start=0, end=0),
+                label="no reason given", suggestion=f"write the reason after it: `{m.group(0).strip()} because …`",
+            ))
+    for d in diags:
+        codes = ignores.get(d.span.line, ())
+        if d.code in codes and d.severity is not Severity.ERROR:
+            continue
+        out.append(d)
+    return sorted(out, key=Diagnostic.sort_key)
 
 
 def compile_source(text: str, file: str = "<string>") -> tuple[ir.Policy, list[Diagnostic]]:

@@ -83,8 +83,14 @@ CODES: dict[str, tuple[str, Severity, str]] = {
     "E309": ("not-constant", Severity.ERROR, "a value that must be a fixed number"),
     "E310": ("table-gap", Severity.ERROR, "values no row of a table covers"),
     "E311": ("table-overlap", Severity.ERROR, "two rows of a `table` that both hold for some values"),
+    "E312": ("unreachable-row", Severity.ERROR, "a table row that can never match"),
+    "E313": ("does-not-add-up", Severity.ERROR, "item maxima, weights or parts that do not add up"),
     "W401": ("unused-input", Severity.WARNING, "an input no definition uses"),
     "W402": ("unused-let", Severity.WARNING, "a `let` value nothing uses"),
+    "W403": ("constant-condition", Severity.WARNING, "a condition that holds for every record, or for none"),
+    "W404": ("unjustified-ignore", Severity.WARNING, "a `policyc: ignore` comment without a reason"),
+    "I501": ("clamp-decides", Severity.INFO, "a clamp that some records reach"),
+    "I502": ("mergeable-rows", Severity.INFO, "neighbouring rows that could be one"),
 }
 
 

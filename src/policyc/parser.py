@@ -482,6 +482,9 @@ class _ToAst(Transformer):
     def allow_decl(self, meta, ch):
         return ast.AllowExtra(span=self.sp(meta))
 
+    def total_decl(self, meta, ch):
+        return ast.TotalDecl(points=self._number(ch[1]), span=self.sp(meta))
+
     def simple_type(self, meta, ch):
         return ast.TypeSpec(kind=ch[0], span=self.sp(meta))
 

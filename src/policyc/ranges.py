@@ -24,9 +24,9 @@ _DEFAULT = {
 class Ranges:
     """Compute intervals for the expressions of one policy (memoised per definition)."""
 
-    def __init__(self, policy: ir.Policy):
-        self.inputs = {i.name: i for i in policy.inputs}
-        self.defs = {d.name: d for d in policy.definitions}
+    def __init__(self, policy: ir.Policy | None = None, *, inputs=None, defs=None):
+        self.inputs = {i.name: i for i in policy.inputs} if policy is not None else inputs
+        self.defs = {d.name: d for d in policy.definitions} if policy is not None else defs
         self.memo: dict[str, Interval | None] = {}
 
     def of_name(self, name: str) -> Interval | None:

@@ -18,6 +18,7 @@ from ..ir import Dim, Repr, RoundMode, Type
 from .coverage import check_tables
 from .lower import Lowerer, Scope, _const_value
 from .names import RESERVED, body_refs, dependency_order
+from .soundness import check_soundness
 from .tables import lower_table
 from .types import ERROR, INPUT_KINDS, input_type, terminates
 
@@ -30,6 +31,7 @@ def check(policy: ast.Policy, source: str) -> tuple[ir.Policy | None, list[Diagn
     result = c.run()
     if result is not None:
         check_tables(result, c.diags)
+        check_soundness(result, c.total, c.diags)
     diags = dedupe(c.diags)
     return (None if has_errors(diags) else result), diags
 
@@ -40,6 +42,7 @@ class _Checker:
         self.source = source
         self.file = policy.file
         self.diags: list[Diagnostic] = []
+        self.total = None  # (points, span) from `total N pts`
 
     def error(self, code, message, span, label="", suggestion=None, notes=()):
         self.diags.append(Diagnostic(code=code, message=message, span=span, label=label,
@@ -118,7 +121,8 @@ class _Checker:
         decls: dict[type, list] = {}
         for s in self.policy.statements:
             decls.setdefault(type(s), []).append(s)
-        for kind, what in ((ast.PolicyDecl, "policy"), (ast.PeriodDecl, "period"), (ast.SourceDecl, "source")):
+        for kind, what in ((ast.PolicyDecl, "policy"), (ast.PeriodDecl, "period"), (ast.SourceDecl, "source"),
+                           (ast.TotalDecl, "total"), (ast.AllowExtra, "allow extra fields")):
             for extra in decls.get(kind, [])[1:]:
                 self.error("E102", f"`{what}` is given twice", extra.span, "second time",
                            notes=(Note(message="first given here", span=decls[kind][0].span),))
@@ -139,6 +143,12 @@ class _Checker:
             else:
                 period = kind.id
         source = decls[ast.SourceDecl][0].text if decls.get(ast.SourceDecl) else None
+        if decls.get(ast.TotalDecl):
+            t = decls[ast.TotalDecl][0]
+            if t.points.unit is not None or t.points.value <= 0:
+                self.error("E105", "the total is a positive number of points, like `total 100 pts`", t.span)
+            else:
+                self.total = (t.points.value, t.span)
         return pol[0].name.id, pol[0].title, period, source, bool(decls.get(ast.AllowExtra))
 
     # ── inputs ──

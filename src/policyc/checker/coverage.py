@@ -24,13 +24,11 @@ EVERYTHING: Interval = (None, False, None, False)
 
 
 def check_tables(policy: ir.Policy, diagnostics: list[Diagnostic]) -> None:
-    """Report gaps and overlaps in every analysable one-subject table of the policy."""
+    """Report gaps, overlaps, rows that can never match and rows that could merge."""
     ranges = Ranges(policy)
     for d in policy.definitions:
         for node in ir.walk(d.expr):
-            if isinstance(node, ir.Cases) and node.otherwise is None or (
-                isinstance(node, ir.Cases) and node.kind == "unique"
-            ):
+            if isinstance(node, ir.Cases):
                 _check(node, policy, ranges, diagnostics)
 
 
@@ -51,6 +49,9 @@ def _check(cases: ir.Cases, policy: ir.Policy, ranges: Ranges, diagnostics: list
         return
     whole = subject.type.repr is ir.Repr.INT
     domain = _domain(subject, policy, ranges)
+    if cases.kind == "first":
+        _unreachable(rows, domain, whole, subject, diagnostics)
+    _mergeable(rows, subject, whole, diagnostics)
     if cases.otherwise is None:
         uncovered = domain
         for _, ivs in rows:
@@ -82,6 +83,68 @@ def _check(cases: ir.Cases, policy: ir.Policy, ranges: Ranges, diagnostics: list
                         suggestion="make the bounds meet without overlapping (`< 20s` then `>= 20s`), "
                                    "or use `first` if the order should decide",
                     ))
+
+
+def _unreachable(rows, domain, whole, subject, diagnostics) -> None:
+    """In a first-match table, a row whose values all go to earlier rows can never match."""
+    for i, (row, ivs) in enumerate(rows):
+        own = [x for iv in ivs for dom in domain for x in [_intersect(iv, dom)] if not _empty(x, whole)]
+        if not own:
+            diagnostics.append(Diagnostic(
+                code="E312",
+                message=f"row `{row.text}` can never match: `{subject.name}` never takes such a value",
+                span=row.span, label="never matches",
+                suggestion="check the threshold and its unit (a percent is 0% to 100%)",
+            ))
+            continue
+        left = own
+        shadows = []
+        for prev, prev_ivs in rows[:i]:
+            before = left
+            for iv in prev_ivs:
+                left = [p for u in left for p in _subtract(u, iv)]
+            left = [u for u in left if not _empty(u, whole)]
+            if left != before:
+                shadows.append(prev)
+        if not left:
+            diagnostics.append(Diagnostic(
+                code="E312",
+                message=f"row `{row.text}` can never match: every value it covers is taken by an earlier row",
+                span=row.span, label="never matches",
+                notes=tuple(Note(message=f"row `{p.text}` comes first", span=p.span) for p in shadows),
+                suggestion="order the rows from the strictest threshold to the loosest "
+                           "(`>= 5` before `>= 3`)",
+            ))
+
+
+def _mergeable(rows, subject, whole, diagnostics) -> None:
+    """Neighbouring rows with the same constant result whose values touch could be one row."""
+    for (a, ivs_a), (b, ivs_b) in zip(rows, rows[1:]):
+        if not (isinstance(a.result, ir.Const) and isinstance(b.result, ir.Const)) or a.result.value != b.result.value:
+            continue
+        if len(ivs_a) == 1 and len(ivs_b) == 1 and _touch(ivs_a[0], ivs_b[0], whole):
+            diagnostics.append(Diagnostic(
+                code="I502",
+                message=f"rows `{a.text}` and `{b.text}` give the same result and their values meet; "
+                        "they could be one row",
+                span=b.span, label="same result as the row before",
+            ))
+
+
+def _touch(a: Interval, b: Interval, whole: bool) -> bool:
+    """Whether a ∪ b is one interval (they overlap or meet)."""
+    lo, hi = (a, b) if (a[0] is None or (b[0] is not None and a[0] <= b[0])) else (b, a)
+    if lo[2] is None:
+        return True
+    if hi[0] is None:
+        return True
+    if hi[0] < lo[2] or (hi[0] == lo[2] and (lo[3] or hi[1])):
+        return True
+    if whole:
+        f_lo, l_lo = _whole_bounds(lo)
+        f_hi, _ = _whole_bounds(hi)
+        return l_lo is not None and f_hi is not None and f_hi <= l_lo + 1
+    return False
 
 
 def _row_intervals(cond: ir.Expr):

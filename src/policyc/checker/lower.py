@@ -572,11 +572,11 @@ def _const_value(e: ir.Expr) -> Fraction | None:
 
 
 def _never_zero(e: ir.Expr, scope: Scope) -> bool:
-    """True when a denominator can be shown non-zero from input domains alone."""
-    if isinstance(e, ir.Load) and e.name in scope.inputs:
-        inp = scope.inputs[e.name]
-        if inp.domain:
-            return all((lo is not None and lo > 0) or (hi is not None and hi < 0) for lo, hi in inp.domain)
-    if isinstance(e, ir.Mean):
-        return False
-    return False
+    """True when the range of a denominator, over all valid records, excludes zero."""
+    from ..ranges import Ranges
+
+    if isinstance(e, ir.Load) and e.name in scope.inputs and scope.inputs[e.name].domain:
+        return all((lo is not None and lo > 0) or (hi is not None and hi < 0)
+                   for lo, hi in scope.inputs[e.name].domain)
+    r = Ranges(inputs=scope.inputs, defs=scope.defs).of(e)
+    return r is not None and ((r[0] is not None and r[0] > 0) or (r[1] is not None and r[1] < 0))

@@ -1,0 +1,152 @@
+"""Soundness: what the ranges of the policy's values prove about its totals, gates and clamps.
+
+* E313 — the items' maxima do not add up to the declared `total N pts`, or the
+  percent weights of a `weighted` score do not add up to 100%;
+* W403 — a condition (a gate row, an `if`, a true/false output) that holds for
+  every valid record, or for none: a gate that can never pass or never fail;
+* I501 — a top-level clamp that some records reach: the formula alone can leave
+  the bounds (information; usually intended, e.g. "deduct until nothing is left").
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from .. import ir
+from ..diagnostics import Diagnostic, Note, Span
+from ..ranges import Ranges
+from .coverage import _show
+
+
+def check_soundness(policy: ir.Policy, total: tuple[Fraction, Span] | None,
+                    diagnostics: list[Diagnostic]) -> None:
+    """Append the findings above for a checked policy."""
+    ranges = Ranges(policy)
+    items = [d for d in policy.definitions if d.kind == "item"]
+    if total is not None and items:
+        declared, span = total
+        got = sum((d.max for d in items), Fraction(0))
+        if got != declared:
+            diagnostics.append(Diagnostic(
+                code="E313",
+                message=f"the items' maxima add up to {_num(got)} pts, but the policy declares "
+                        f"`total {_num(declared)} pts`",
+                span=span, label="does not add up",
+                notes=tuple(Note(message=f"`{d.name}` is worth {_num(d.max)} pts", span=d.span) for d in items),
+                suggestion="correct an item's maximum or the declared total",
+            ))
+    for d in policy.definitions:
+        for node in ir.walk(d.expr):
+            if isinstance(node, ir.Weighted):
+                _weights(node, diagnostics)
+        _conditions(d, ranges, diagnostics)
+        if isinstance(d.expr, ir.Clamp) and d.kind not in ("hidden", "item"):  # items: [0, max] is their meaning
+            _clamp(d, ranges, diagnostics)
+
+
+def _num(v: Fraction) -> str:
+    from ..runtime import _fmt, public_number
+
+    return _fmt(public_number(v, False))
+
+
+def _weights(node: ir.Weighted, diagnostics: list[Diagnostic]) -> None:
+    total = sum((w for w, _ in node.rows), Fraction(0))
+    if total != 1 and all(w < 1 for w, _ in node.rows):
+        diagnostics.append(Diagnostic(
+            code="E313",
+            message=f"the weights add up to {_num(total * 100)}%, not 100%",
+            span=node.span, label="weights do not add up",
+            suggestion="make the weights add up to 100% (N/A criteria are re-scaled automatically)",
+        ))
+
+
+def _conditions(d: ir.Definition, ranges: Ranges, diagnostics: list[Diagnostic]) -> None:
+    """Comparisons outside tables whose outcome the ranges already decide."""
+    table_conds = {id(r.cond) for n in ir.walk(d.expr) if isinstance(n, ir.Cases) for r in n.rows}
+    table_conds |= {id(c) for n in ir.walk(d.expr) if isinstance(n, ir.Cases)
+                    for r in n.rows for c in ir.walk(r.cond)}
+    for node in ir.walk(d.expr):
+        if not isinstance(node, ir.Compare) or id(node) in table_conds or len(node.ops) != 1:
+            continue
+        a, b = node.operands
+        if a.type.kind != "num" or b.type.kind != "num":
+            continue
+        ra, rb = ranges.of(a), ranges.of(b)
+        if ra is None or rb is None:
+            continue
+        verdict = _decide(node.ops[0], ra, rb)
+        if verdict is None:
+            continue
+        what = "holds for every valid record" if verdict else "can never hold"
+        diagnostics.append(Diagnostic(
+            code="W403",
+            message=f"this condition {what}: the left side is always {_phrase(ra, a.type)} "
+                    f"and the right side {_phrase(rb, b.type)}",
+            span=node.span, label="always true" if verdict else "never true",
+            suggestion="check the threshold against what the values can really be (a percent is 0% to 100%)",
+        ))
+
+
+def _decide(op: str, a, b) -> bool | None:
+    """True/False if `a op b` is decided for every pair of values in the two ranges."""
+    alo, ahi = a
+    blo, bhi = b
+
+    def lt(x, y):  # x < y for sure (None bounds are infinite)
+        return x is not None and y is not None and x < y
+
+    def le(x, y):
+        return x is not None and y is not None and x <= y
+
+    if op == "<":
+        return True if lt(ahi, blo) else False if le(bhi, alo) else None
+    if op == "<=":
+        return True if le(ahi, blo) else False if lt(bhi, alo) else None
+    if op == ">":
+        return True if lt(bhi, alo) else False if le(ahi, blo) else None
+    if op == ">=":
+        return True if le(bhi, alo) else False if lt(ahi, blo) else None
+    if op == "=":
+        if lt(ahi, blo) or lt(bhi, alo):
+            return False
+        return True if alo is not None and alo == ahi == blo == bhi else None
+    if op == "!=":
+        if lt(ahi, blo) or lt(bhi, alo):
+            return True
+        return False if alo is not None and alo == ahi == blo == bhi else None
+    return None
+
+
+def _range_text(r, t: ir.Type) -> str:
+    lo, hi = r
+    if lo is not None and lo == hi:
+        return _show(lo, t)
+    left = "(-∞" if lo is None else "[" + _show(lo, t)
+    right = "∞)" if hi is None else _show(hi, t) + "]"
+    return f"{left}, {right}"
+
+
+def _phrase(r, t: ir.Type) -> str:
+    text = _range_text(r, t)
+    return text if r[0] is not None and r[0] == r[1] else "in " + text
+
+
+def _clamp(d: ir.Definition, ranges: Ranges, diagnostics: list[Diagnostic]) -> None:
+    e: ir.Clamp = d.expr
+    inner = ranges.of(e.operand)
+    if inner is None:
+        return
+    lo = ranges.of(e.lo) if e.lo is not None else None
+    hi = ranges.of(e.hi) if e.hi is not None else None
+    below = lo is not None and lo[1] is not None and (inner[0] is None or inner[0] < lo[1])
+    above = hi is not None and hi[0] is not None and (inner[1] is None or inner[1] > hi[0])
+    if not (below or above):
+        return
+    what = f"`{d.name}`"
+    diagnostics.append(Diagnostic(
+        code="I501",
+        message=f"before its bounds, {what} can be anywhere in {_range_text(inner, e.type)}; "
+                f"the bounds decide for the records outside them",
+        span=d.span, label="bounds apply",
+    ))
