@@ -28,8 +28,14 @@ def _parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("check", help="prove policies sound; report every finding")
     c.add_argument("paths", nargs="+", help="policy files or folders (searched for *.policy)")
-    c.add_argument("--format", choices=["text", "json"], default="text")
+    c.add_argument("--format", choices=["text", "json", "sarif", "github", "junit"], default="text",
+                   help="text (default), json, sarif (SARIF 2.1.0), github (GitHub Actions annotations) "
+                        "or junit (JUnit XML); machine formats print only the report on stdout")
     c.add_argument("--deny-warnings", action="store_true", help="exit 1 on warnings too")
+    c.add_argument("--lang", choices=["en", "zh"], default="en",
+                   help="language of the messages: en (default) or zh (Chinese, with the English kept)")
+    c.add_argument("--docs-url", metavar="URL", default=None,
+                   help="absolute URL of docs/diagnostics.md, for the rule links in --format sarif")
 
     s = sub.add_parser("score", help="score a file of agent-period records")
     _records_args(s)
@@ -43,6 +49,10 @@ def _parser() -> argparse.ArgumentParser:
     _records_args(e)
     e.add_argument("--agent", required=True)
     e.add_argument("--period", help="the period (needed when the agent has several)")
+
+    i = sub.add_parser("inspect", help="show the range every value of a policy can take")
+    i.add_argument("policy")
+    i.add_argument("--format", choices=["table", "json"], default="table")
 
     k = sub.add_parser("compile", help="write a standalone Python module for a policy")
     k.add_argument("policy")
@@ -70,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     from .runtime import PolicyRuntimeError
 
     try:
-        return {"check": cmd_check, "score": cmd_score, "explain": cmd_explain, "compile": cmd_compile}[args.verb](args)
+        return {"check": cmd_check, "score": cmd_score, "explain": cmd_explain, "compile": cmd_compile,
+                "inspect": cmd_inspect}[args.verb](args)
     except PolicyRuntimeError as e:
         _err(f"policyc: the policy could not score a record: {e}. The policy needs a row (or an `else`) "
              "for that value; nothing was scored.")
@@ -144,8 +155,9 @@ def _load_records(args):
 
 
 def cmd_check(args) -> int:
+    from . import i18n, report
     from .compiler import check_source
-    from .diagnostics import Severity, to_json
+    from .diagnostics import Severity
 
     files: list[Path] = []
     for raw in args.paths:
@@ -157,28 +169,40 @@ def cmd_check(args) -> int:
         else:
             _err(f"policyc: {raw}: no such file or folder")
             return EXIT_INPUT
-    all_diags = []
-    sources = {}
+    checked = []
     for f in files:
         try:
             text = f.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as e:
             _err(f"policyc: cannot read {f}: {e}")
             return EXIT_INPUT
-        sources[str(f)] = text
         _, diags = check_source(text, str(f))
-        all_diags.extend(diags)
-    errors = sum(1 for d in all_diags if d.severity is Severity.ERROR)
-    warnings = sum(1 for d in all_diags if d.severity is Severity.WARNING)
-    if args.format == "json":
-        print(to_json(all_diags))
+        checked.append((str(f), text, diags))
+    rep = report.make_report(checked, args.lang)
+    errors = rep.count(Severity.ERROR)
+    warnings = rep.count(Severity.WARNING)
+    if args.format == "text":
+        report.write_text(rep, sys.stdout, color=sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
+        print(i18n.summary_line(len(files), errors, warnings, args.lang))
+        if args.lang != "en":
+            print(i18n.summary_line(len(files), errors, warnings, "en"))
     else:
-        _print_diagnostics(all_diags, sources, sys.stdout)
-        print(f"checked {len(files)} polic{'y' if len(files) == 1 else 'ies'}: "
-              f"{errors} error(s), {warnings} warning(s)")
+        docs_url = args.docs_url or report.local_docs_url()
+        _utf8_stdout()
+        sys.stdout.write(report.render(args.format, rep, deny_warnings=args.deny_warnings, docs_url=docs_url))
     if errors or (args.deny_warnings and warnings):
         return EXIT_FINDINGS
     return EXIT_OK
+
+
+def _utf8_stdout() -> None:
+    """Machine formats are UTF-8 whatever the console's code page (GitHub's Windows runners)."""
+    encoding = (getattr(sys.stdout, "encoding", None) or "").lower().replace("-", "")
+    if encoding != "utf8" and hasattr(sys.stdout, "reconfigure"):
+        try:
+            sys.stdout.reconfigure(encoding="utf-8")
+        except (OSError, ValueError):
+            pass
 
 
 def _policy_and_records(args):
@@ -275,6 +299,24 @@ def cmd_explain(args) -> int:
         _err(f"policyc: agent {args.agent!r} has records for several periods ({periods}); choose one with --period")
         return EXIT_INPUT
     sys.stdout.write(found[0].explain())
+    return EXIT_OK
+
+
+def cmd_inspect(args) -> int:
+    import json
+
+    from .ranges import describe
+
+    policy, status = _load_policy(args.policy, "nothing was inspected")
+    if policy is None:
+        return status
+    rows = describe(policy.ir)
+    if args.format == "json":
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    from .output import render_table
+
+    render_table(rows, title=f"{policy.name}: the range of every value over all valid records")
     return EXIT_OK
 
 

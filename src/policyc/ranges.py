@@ -183,3 +183,35 @@ def _union(parts):
     los = [p[0] for p in parts]
     his = [p[1] for p in parts]
     return (None if None in los else min(los), None if None in his else max(his))
+
+
+def describe(policy: ir.Policy) -> list[dict]:
+    """The range every input and named value can take over all valid records, for `policyc inspect`."""
+    from .checker.coverage import _show
+
+    r = Ranges(policy)
+    rows = []
+    entries = [(i.name, "input", i.type) for i in policy.inputs]
+    entries += [(d.name, d.kind, d.type) for d in policy.definitions if d.kind != "hidden"]
+    for name, kind, t in entries:
+        if t.kind == "num":
+            iv = r.of_name(name)
+            if iv is None:
+                text = "any number" + (" or n/a" if t.optional else "")
+            else:
+                lo, hi = iv
+                if lo is not None and lo == hi:
+                    text = _show(lo, t)
+                else:
+                    text = ("(-∞" if lo is None else "[" + _show(lo, t)) + ", " + \
+                           ("∞)" if hi is None else _show(hi, t) + "]")
+        elif t.kind == "bool":
+            text = "true or false"
+        elif t.kind == "label":
+            text = " | ".join(t.labels)
+        elif t.kind == "list":
+            text = "a list of names"
+        else:
+            text = "text"
+        rows.append({"name": name, "kind": kind, "range": text})
+    return rows
