@@ -373,6 +373,7 @@ class InputDecl:
     type: TypeSpec
     domain: Domain | None = None
     same_over: Name | None = None
+    direction: str | None = None  # "higher" | "lower": which way the measure improves
     doc: str | None = None
     span: Span = _span()
 

@@ -89,6 +89,7 @@ CODES: dict[str, tuple[str, Severity, str]] = {
     "W402": ("unused-let", Severity.WARNING, "a `let` value nothing uses"),
     "W403": ("constant-condition", Severity.WARNING, "a condition that holds for every record, or for none"),
     "W404": ("unjustified-ignore", Severity.WARNING, "a `policyc: ignore` comment without a reason"),
+    "W405": ("not-monotone", Severity.WARNING, "a better value of a measure gets fewer points"),
     "I501": ("clamp-decides", Severity.INFO, "a clamp that some records reach"),
     "I502": ("mergeable-rows", Severity.INFO, "neighbouring rows that could be one"),
 }

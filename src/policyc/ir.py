@@ -381,6 +381,7 @@ class Input:
     na: bool
     same_over: str | None
     doc: str | None
+    direction: str | None = None  # "higher" | "lower" is better
     span: Span = _span()
 
 

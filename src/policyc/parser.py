@@ -524,16 +524,21 @@ class _ToAst(Transformer):
             names.append(ch[i])
             i += 1
         type_spec = ch[i]
-        domain = same = doc = None
+        domain = same = doc = direction = None
         for c in ch[i + 1:]:
-            if isinstance(c, ast.Domain):
+            if isinstance(c, tuple) and c and c[0] == "direction":
+                direction = c[1]
+            elif isinstance(c, ast.Domain):
                 domain = c
             elif isinstance(c, ast.Name):
                 same = c
             elif isinstance(c, Token) and c.type == "STRING":
                 doc = _unquote(c)
         return ast.InputDecl(names=tuple(names), type=type_spec, domain=domain, same_over=same, doc=doc,
-                             span=self.sp(meta))
+                             direction=direction, span=self.sp(meta))
+
+    def direction(self, meta, ch):
+        return ("direction", str(ch[0]))
 
     def require_decl(self, meta, ch):
         return ast.Require(cond=ch[0], doc=_unquote(ch[1]) if len(ch) > 1 else None, span=self.sp(meta))

@@ -186,8 +186,12 @@ class _Checker:
                                notes=(Note(message="first declared here", span=first_span[n.id]),))
                     continue
                 first_span[n.id] = n.span
+                if s.direction is not None and t.kind != "num":
+                    self.error("E105", f"`{s.direction} is better` needs a number, but `{n.id}` is "
+                               f"{t.describe()}", n.span)
                 out[n.id] = ir.Input(name=n.id, kind=kind, type=t, domain=domain, na=na,
-                                     same_over=s.same_over.id if s.same_over else None, doc=s.doc, span=n.span)
+                                     same_over=s.same_over.id if s.same_over else None, doc=s.doc,
+                                     direction=s.direction, span=n.span)
         return out
 
     def domain(self, s: ast.InputDecl, kind: str):

@@ -52,6 +52,9 @@ def _check(cases: ir.Cases, policy: ir.Policy, ranges: Ranges, diagnostics: list
     if cases.kind == "first":
         _unreachable(rows, domain, whole, subject, diagnostics)
     _mergeable(rows, subject, whole, diagnostics)
+    direction = next((i.direction for i in policy.inputs if i.name == subject.name), None)
+    if direction is not None:
+        _monotone(cases, rows, domain, whole, subject, direction, diagnostics)
     if cases.otherwise is None:
         uncovered = domain
         for _, ivs in rows:
@@ -145,6 +148,44 @@ def _touch(a: Interval, b: Interval, whole: bool) -> bool:
         f_hi, _ = _whole_bounds(hi)
         return l_lo is not None and f_hi is not None and f_hi <= l_lo + 1
     return False
+
+
+def _monotone(cases, rows, domain, whole, subject, direction, diagnostics) -> None:
+    """With `higher is better`, a better value must never get a smaller result (W405)."""
+    pieces = []  # (interval, result value, row)
+    taken: list[Interval] = []
+    entries = list(rows) + ([(cases.otherwise, [EVERYTHING])] if cases.otherwise is not None else [])
+    for row, ivs in entries:
+        if not isinstance(row.result, ir.Const) or not isinstance(row.result.value, Fraction):
+            return
+        own = [x for iv in ivs for dom in domain for x in [_intersect(iv, dom)] if not _empty(x, whole)]
+        if cases.kind == "first":
+            for iv in taken:
+                own = [p for u in own for p in _subtract(u, iv)]
+            own = [u for u in own if not _empty(u, whole)]
+        taken.extend(ivs)
+        pieces.extend((iv, row.result.value, row) for iv in own)
+
+    def start(piece):
+        lo = piece[0][0]
+        return (Fraction(-10**30) if lo is None else lo, not piece[0][1])
+
+    pieces.sort(key=start)
+    for (_, a, row_a), (iv_b, b, row_b) in zip(pieces, pieces[1:]):
+        worse = b < a if direction == "higher" else b > a
+        if worse and row_a is not row_b:
+            example = _example(iv_b, whole)
+            diagnostics.append(Diagnostic(
+                code="W405",
+                message=f"`{subject.name}` is marked `{direction} is better`, but row `{row_b.text}` gives "
+                        f"{_show(b, row_b.result.type)} for a {'better' if direction == 'higher' else 'worse'} "
+                        f"value (such as {_show(example, subject.type)}) than row `{row_a.text}`, which gives "
+                        f"{_show(a, row_a.result.type)}",
+                span=row_b.span, label="out of order with the row before",
+                notes=(Note(message="the row it should not be below", span=row_a.span),),
+                suggestion="check this row's result; if intended, say so with `# policyc: ignore[W405] reason`",
+            ))
+            return
 
 
 def _row_intervals(cond: ir.Expr):
