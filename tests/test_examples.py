@@ -369,8 +369,26 @@ def compiled(tmp_path_factory):
 # the files check clean
 
 
+COUNTER_EXAMPLES = ["presales_naive"]  # files marked `# policyc: expect[...]`: kept to be rejected
+
+
 def test_the_four_examples_exist():
-    assert sorted(p.stem for p in EXAMPLES.glob("*.policy")) == sorted(NAMES)
+    assert sorted(p.stem for p in EXAMPLES.glob("*.policy")) == sorted([*NAMES, *COUNTER_EXAMPLES])
+
+
+def test_presales_naive_is_rejected_naming_each_gap_of_the_page():
+    from policyc.compiler import check_source
+
+    text = (EXAMPLES / "presales_naive.policy").read_text(encoding="utf-8")
+    _, diags = check_source(text, "presales_naive.policy")
+    gaps = sorted(d.message.split(":")[0] for d in diags if d.code == "E310")
+    assert gaps == sorted([
+        "no row covers (10 s, 11 s)", "no row covers (19 s, 20 s)", "no row covers (39 s, 40 s)",
+        "no row covers (89%, 90%)", "no row covers (97%, 98%)", "no row covers (99%, 100%)",
+    ])
+    assert all(d.expected for d in diags if d.code == "E310")
+    with pytest.raises(policyc.PolicyError):
+        policyc.loads(text, "presales_naive.policy")
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -385,7 +403,9 @@ def test_policyc_check_examples_has_no_errors_or_warnings():
     proc = subprocess.run([sys.executable, "-m", "policyc", "check", str(EXAMPLES)],
                           capture_output=True, encoding="utf-8", env=env, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "checked 4 policies: 0 error(s), 0 warning(s)" in proc.stdout + proc.stderr
+    # the counter-example's six gaps are shown, and expected, so the folder still passes
+    assert "checked 5 policies: 0 error(s), 0 warning(s)" in proc.stdout + proc.stderr
+    assert "(6 error(s) expected by counter-example files marked `policyc: expect`)" in proc.stdout
 
 
 # ==========================================================================

@@ -134,7 +134,7 @@ def _load_policy(path: str, doing: str = "nothing was scored"):
         _err(f"policyc: {path} is not UTF-8 text")
         return None, EXIT_INPUT
     policy, diags = check_source(text, path)
-    if policy is None or has_errors(diags):
+    if policy is None or has_errors(diags) or any(d.expected for d in diags):
         _print_diagnostics(diags, {path: text}, sys.stderr)
         _err(f"policyc: {path} does not check; {doing}")
         return None, EXIT_FINDINGS
@@ -179,13 +179,17 @@ def cmd_check(args) -> int:
         _, diags = check_source(text, str(f))
         checked.append((str(f), text, diags))
     rep = report.make_report(checked, args.lang)
-    errors = rep.count(Severity.ERROR)
+    # errors a counter-example declares with `# policyc: expect[...]` are shown but do not fail the run
+    errors = sum(1 for _, _, ds in checked for d in ds if d.severity is Severity.ERROR and not d.expected)
     warnings = rep.count(Severity.WARNING)
     if args.format == "text":
         report.write_text(rep, sys.stdout, color=sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
         print(i18n.summary_line(len(files), errors, warnings, args.lang))
         if args.lang != "en":
             print(i18n.summary_line(len(files), errors, warnings, "en"))
+        expected = sum(1 for _, _, ds in checked for d in ds if d.expected)
+        if expected:
+            print(i18n.expected_line(expected, args.lang))
     else:
         docs_url = args.docs_url or report.local_docs_url()
         _utf8_stdout()

@@ -20,7 +20,38 @@ def check_source(text: str, file: str = "<string>") -> tuple[ir.Policy | None, l
     except PolicyError as e:
         return None, list(e.diagnostics)
     policy, diags = check(tree, text)
-    return policy, apply_ignores(diags, text, file)
+    return policy, apply_expectation(apply_ignores(diags, text, file), text, file)
+
+
+_EXPECT = re.compile(r"^\s*#\s*policyc:\s*expect\[([A-Z0-9, ]+)\]\s*(.*)$")
+
+
+def apply_expectation(diags: list[Diagnostic], text: str, file: str) -> list[Diagnostic]:
+    """Honour `# policyc: expect[CODES] reason`: a counter-example must fail with exactly those errors."""
+    found = next(((n, line, m) for n, line in enumerate(text.splitlines(), start=1)
+                  if (m := _EXPECT.match(line))), None)
+    if found is None:
+        return diags
+    number, line, m = found
+    expected = {c.strip() for c in m.group(1).split(",") if c.strip()}
+    got = {d.code for d in diags if d.severity is Severity.ERROR}
+    span = Span(file=file, line=number, column=1, end_line=number, end_column=len(line) + 1, start=0, end=0)
+    if got == expected and m.group(2).strip():
+        import attrs
+
+        return [attrs.evolve(d, expected=True) if d.code in expected else d for d in diags]
+    if not m.group(2).strip():
+        problem = "it gives no reason"
+    elif not got:
+        problem = "the policy checks clean"
+    else:
+        problem = "it has " + ", ".join(sorted(got))
+    return sorted(diags + [Diagnostic(
+        code="E314",
+        message=f"this file says it is rejected with {', '.join(sorted(expected))}, but {problem}",
+        span=span, label="expectation not met",
+        suggestion="update the expected codes (and give the reason), or remove the line if the policy is fixed",
+    )], key=Diagnostic.sort_key)
 
 
 _IGNORE = re.compile(r"#\s*policyc:\s*ignore\[([A-Z0-9, ]+)\]\s*(.*)$")
@@ -55,7 +86,7 @@ def apply_ignores(diags: list[Diagnostic], text: str, file: str) -> list[Diagnos
 def compile_source(text: str, file: str = "<string>") -> tuple[ir.Policy, list[Diagnostic]]:
     """Parse and check; raise PolicyError if the policy has errors."""
     policy, diags = check_source(text, file)
-    if policy is None or has_errors(diags):
+    if policy is None or has_errors(diags) or any(d.expected for d in diags):
         raise PolicyError(diags, {file: text.lstrip("\ufeff")})
     return policy, diags
 

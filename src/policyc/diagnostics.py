@@ -85,6 +85,7 @@ CODES: dict[str, tuple[str, Severity, str]] = {
     "E311": ("table-overlap", Severity.ERROR, "two rows of a `table` that both hold for some values"),
     "E312": ("unreachable-row", Severity.ERROR, "a table row that can never match"),
     "E313": ("does-not-add-up", Severity.ERROR, "item maxima, weights or parts that do not add up"),
+    "E314": ("expectation-not-met", Severity.ERROR, "a counter-example that is not rejected as it says"),
     "W401": ("unused-input", Severity.WARNING, "an input no definition uses"),
     "W402": ("unused-let", Severity.WARNING, "a `let` value nothing uses"),
     "W403": ("constant-condition", Severity.WARNING, "a condition that holds for every record, or for none"),
@@ -113,6 +114,7 @@ class Diagnostic:
     label: str = ""
     notes: tuple[Note, ...] = ()
     suggestion: str | None = None
+    expected: bool = False  # declared by the file's `# policyc: expect[CODE]` (a counter-example)
 
     @property
     def severity(self) -> Severity:
@@ -164,8 +166,8 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
 
 
 def _line_text(source: str, line: int) -> str:
-    lines = source.splitlines()
-    return lines[line - 1] if 0 < line <= len(lines) else ""
+    lines = source.split("\n")  # spans count "\n" only (not "\r" or U+2028)
+    return lines[line - 1].rstrip("\r") if 0 < line <= len(lines) else ""
 
 
 def _display_width(text: str) -> int:
@@ -182,7 +184,7 @@ def render_plain(diagnostics: Sequence[Diagnostic], sources: dict[str, str]) -> 
 def render_one(d: Diagnostic, source: str) -> str:
     """Render one diagnostic as plain text (the CLI adds colour)."""
     sp = d.span
-    out = [f"{d.severity.value}[{d.code}]: {d.message}"]
+    out = [f"{d.severity.value}[{d.code}]: {d.message}" + (" (expected by this file)" if d.expected else "")]
     out.append(f"  --> {sp.file}:{sp.line}:{sp.column}")
     text = _line_text(source, sp.line)
     if text:

@@ -539,6 +539,13 @@ MESSAGES = Catalogue("message", [
       "这一行缩进了 {w}，和上面任何一行都对不齐：上面的行缩进了 {rows} 个空格，开启它们的那一行缩进了 {outer} 个空格",
       "this line is indented by 2 spaces, which lines up with no line above it: the rows above are indented by 4, "
       "the line that opened them by 0", w=_spaces),
+    E("this row is indented by {a}, but the first row, on line {n}, by {b}; the rows of a block must line up",
+      "这一行缩进了 {a}，而第一行（第 {n} 行）缩进了 {b}；一个块里的各行必须对齐",
+      "this row is indented by 4 spaces, but the first row, on line 8, by 8; the rows of a block must line up",
+      a=_spaces, b=lambda t: t),
+    E("this is a full-width space (U+3000); use an ordinary space", "这是全角空格（U+3000）；请用普通的半角空格"),
+    E("`{x}` is not a word policyc knows here; did you mean `{g}`?", "`{x}` 不是 policyc 在这里认识的词；是不是要写 `{g}`？",
+      "`iput` is not a word policyc knows here; did you mean `input`?"),
     E("this string is not closed before the end of the line", "这个字符串到行尾还没有结束（缺少右引号）"),
     E("the character {ch} has no meaning here", "字符 {ch} 在这里没有意义", "the character '，' has no meaning here"),
     # the parser's explanations (E001–E004)
@@ -820,6 +827,10 @@ MESSAGES = Catalogue("message", [
       "this condition can never hold: the left side is always in [0, 130] and the right side 140",
       what=_CONDITION_VERDICT, a=_side, b=_side),
     E("an ignore comment must say why the finding is intended", "忽略注释（ignore）必须写明为什么这个问题是有意的"),
+    E("this file says it is rejected with {codes}, but {problem}", "这个文件声明它会因 {codes} 被拒绝，但{problem}",
+      "this file says it is rejected with E310, but the policy checks clean",
+      codes=lambda t: t, problem=lambda t: {"the policy checks clean": "方案检查通过了", "it gives no reason": "没有写原因"}.get(
+          t, ("它有 " + t[len("it has "):]) if t.startswith("it has ") else None)),
     E("before its bounds, `{x}` can be anywhere in {values}; the bounds decide for the records outside them",
       "在限定上下限之前，`{x}` 可以是 {values} 中的任何值；超出范围的记录由上下限决定",
       "before its bounds, `total` can be anywhere in (-∞, ∞); the bounds decide for the records outside them",
@@ -922,6 +933,8 @@ LABELS = Catalogue("label", [
     E("always true", "总是成立"),
     E("never true", "永远不成立"),
     E("no reason given", "没有写原因"),
+    E("does not line up with line {n}", "和第 {n} 行没有对齐", "does not line up with line 8"),
+    E("expectation not met", "与声明不符"),
     E("bounds apply", "上下限起作用"),
     E("same result as the row before", "结果与上一行相同"),
     E("out of order with the row before", "与上一行的先后不符"),
@@ -931,6 +944,8 @@ NOTES = Catalogue("note", [
     E("first given here", "第一次写在这里"),
     E("first declared here", "第一次声明在这里"),
     E("first defined here", "第一次定义在这里"),
+    E("the first row, on line {n}, is indented by {a}", "第一行（第 {n} 行）缩进了 {a}",
+      "the first row, on line 8, is indented by 8 spaces", a=_spaces),
     E("the other row", "另一行"),
     E("line {a} is indented deeper than line {b}, so it continues line {c}", "第 {a} 行比第 {b} 行缩进得深，所以被当成第 {c} 行的延续",
       "line 3 is indented deeper than line 2, so it continues line 2"),
@@ -1061,6 +1076,12 @@ SUGGESTIONS = Catalogue("suggestion", [
       "让权重加起来正好是 100%（为 N/A 的指标会自动按比例重新分配）"),
     E("check this row's result; if intended, say so with `{ex}`", "请检查这一行的结果；如果是有意的，请用 `{ex}` 注明",
       "check this row's result; if intended, say so with `# policyc: ignore[W405] reason`"),
+    E("update the expected codes (and give the reason), or remove the line if the policy is fixed",
+      "请更新预期的代码（并写明原因）；如果方案已经改好，请删除这一行"),
+    E("indent every row of the block by the same number of spaces ({a} or {b})",
+      "块里的每一行都请缩进同样多的空格（{a} 或 {b} 个）",
+      "indent every row of the block by the same number of spaces (4 or 8)"),
+    E("indent with ordinary spaces only", "缩进请只用普通空格"),
     E("write the reason after it: `{ex}`", "在后面写上原因：`{ex}`",
       "write the reason after it: `# policyc: ignore[W401] because …`"),
 ])
@@ -1077,6 +1098,7 @@ SUMMARIES = Catalogue("summary", [
     E("unknown input type", "未知的输入类型"),
     E("an input's domain does not fit its type", "输入项的取值范围与类型不符"),
     E("a label is listed twice", "标签重复列出"),
+    E("a counter-example that is not rejected as it says", "没有按声明被拒绝的反例文件"),
     E("no cohort of that name", "没有这个名字的分组"),
     E("a name policyc reserves for records", "policyc 为记录保留的名字"),
     E("a name that is not defined", "没有定义的名字"),
@@ -1176,3 +1198,11 @@ def summary(code: str, lang: str = "en") -> str:
     """The one-line summary of a code, in `lang` (English if it has no translation)."""
     text = CODES[code][2]
     return text if lang == "en" else _or_english(SUMMARIES, text)
+
+
+def expected_line(n: int, lang: str) -> str:
+    """The line saying how many errors counter-example files declared (`policyc: expect`)."""
+    en = f"({n} error(s) expected by counter-example files marked `policyc: expect`)"
+    if lang == "zh":
+        return f"（{n} 个错误是标注了 `policyc: expect` 的反例文件预期的）\n" + en
+    return en

@@ -48,6 +48,8 @@ class Type:
     optional: bool = False  # may be N/A
 
     def describe(self) -> str:
+        if self.kind == "error":
+            return "a value of unknown type"
         if self.kind == "num":
             if self.dim is Dim.MONEY:
                 base = "money"

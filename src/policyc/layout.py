@@ -20,13 +20,16 @@ CLOSERS = {"RPAR", "RSQB"}
 
 
 class LayoutError(Exception):
-    """An indentation problem at a token's position."""
+    """An indentation problem at a token's position; `note` = (message, line, column) points at another line."""
 
-    def __init__(self, message: str, token: Token, label: str = ""):
+    def __init__(self, message: str, token: Token, label: str = "", suggestion: str | None = None,
+                 note: tuple[str, int, int] | None = None):
         super().__init__(message)
         self.message = message
         self.token = token
         self.label = label
+        self.suggestion = suggestion
+        self.note = note
 
 
 def _make(kind: str, after: Token | None) -> Token:
@@ -44,6 +47,8 @@ class Layout(PostLex):
 
     def process(self, stream: Iterator[Token]) -> Iterator[Token]:
         indents = [0]
+        # for each open block: [line of its first row, rows seen so far] (for the messages only)
+        blocks: list[list[int]] = []
         depth = 0
         last_type = None
         last_tok = None
@@ -60,12 +65,15 @@ class Layout(PostLex):
                         "a tab is used for indentation; indent with spaces",
                         _tab_token(tok),
                         "tab here",
+                        "replace the tab with spaces (rows under a line ending with `:` are usually "
+                        "indented by 4)",
                     )
                 width = len(tail)
                 line_tok = _line_start(tok, width)
                 if last_type == "COLON":
                     if width > indents[-1]:
                         indents.append(width)
+                        blocks.append([line_tok.line, 1])
                         yield _make("_INDENT", last_tok)
                     else:
                         # nothing indented after ':' — let the parser say what it expected
@@ -73,17 +81,18 @@ class Layout(PostLex):
                 elif width > indents[-1]:
                     pass  # continuation line
                 elif width == indents[-1]:
+                    if blocks and len(blocks) == len(indents) - 1:
+                        blocks[-1][1] += 1
                     yield _make("_NL", last_tok)
                 else:
+                    popped = indents[-1]
+                    first_row = blocks[-1] if blocks else None
                     while width < indents[-1]:
-                        indents.pop()
+                        popped = indents.pop()
+                        first_row = blocks.pop() if blocks else None
                         yield _make("_DEDENT", last_tok)
                     if width != indents[-1]:
-                        raise LayoutError(
-                            "this line's indentation matches no line above it",
-                            line_tok,
-                            "indent to line up with the block it belongs to",
-                        )
+                        raise _misaligned(line_tok, width, popped, indents[-1], first_row, _peek(stream))
                     yield _make("_NL", last_tok)
                 last_type = "_NL"
                 continue
@@ -97,6 +106,46 @@ class Layout(PostLex):
         while len(indents) > 1:
             indents.pop()
             yield _make("_DEDENT", last_tok)
+
+
+def _spaces(n: int) -> str:
+    return "1 space" if n == 1 else f"{n} spaces"
+
+
+_ROW_STARTS = {"else", "critical", "<", "<=", ">", ">=", "≤", "≥", "=", "==", "!=", "≠"}
+
+
+def _peek(stream: Iterator[Token]) -> Token | None:
+    """The next token, when an error is about to be raised anyway (to word the message)."""
+    try:
+        return next(stream, None)
+    except Exception as e:  # noqa: BLE001 - a lexing error after a layout error: the layout error wins
+        # the contextual lexer refuses the token in the parser's current state, but still read it
+        token = getattr(e, "token", None)
+        return token if isinstance(token, Token) else None
+
+
+def _misaligned(line_tok: Token, width: int, rows: int, outer: int, first_row: list[int] | None,
+                following: Token | None) -> LayoutError:
+    """A line indented between a block's rows (`rows`) and the line that opened it (`outer`)."""
+    row_like = following is not None and (str(following) in _ROW_STARTS or following.type == "NUMBER")
+    if first_row is not None and first_row[1] == 1 and row_like:
+        # only the first row was indented that deep: it may well be the odd one
+        return LayoutError(
+            f"this row is indented by {_spaces(width)}, but the first row, on line {first_row[0]}, by {rows}; "
+            "the rows of a block must line up",
+            line_tok,
+            f"does not line up with line {first_row[0]}",
+            f"indent every row of the block by the same number of spaces ({width} or {rows})",
+            note=(f"the first row, on line {first_row[0]}, is indented by {_spaces(rows)}", first_row[0], rows + 1),
+        )
+    return LayoutError(
+        f"this line is indented by {_spaces(width)}, which lines up with no line above it: the rows above "
+        f"are indented by {rows}, the line that opened them by {outer}",
+        line_tok,
+        "lines up with nothing above",
+        f"indent it by {_spaces(rows)} to make it one more row, or by {outer} to start a new statement",
+    )
 
 
 def _line_start(tok: Token, width: int) -> Token:

@@ -233,7 +233,8 @@ class _Checker:
                     guess = did_you_mean(k.id, inputs)
                     self.error("E201", f"a cohort is formed by inputs, and `{k.id}` is not one", k.span,
                                "not an input", suggestion=f"did you mean `{guess}`?" if guess else None)
-                elif inputs[k.id].kind not in ("text", "choice", "grade", "count", "bool"):
+                elif inputs[k.id].type.kind != "error" and \
+                        inputs[k.id].kind not in ("text", "choice", "grade", "count", "bool"):
                     self.error("E301", f"`{k.id}` is {inputs[k.id].type.describe()}; cohorts are formed by "
                                "text, labels or counts", k.span)
                 keys.append(k.id)
