@@ -10,7 +10,7 @@ import pytest
 
 from policyc import ast
 from policyc.diagnostics import PolicyError
-from policyc.parser import _lark, parse
+from policyc.parser import _lark, build_parser, parse
 
 HEAD = 'policy p "t"\nperiod month\ninput late, leave : count\ninput rate : percent\n'
 
@@ -41,8 +41,23 @@ def ref(n):
 
 def test_grammar_is_lalr_strict_without_conflicts():
     # building the parser in strict mode fails on any conflict or terminal collision
-    assert _lark().options.strict is True
+    strict = build_parser(strict=True)
+    assert strict.options.strict is True and strict.options.parser == "lalr"
     assert _lark().options.parser == "lalr"
+
+
+def test_a_corrupt_parser_cache_is_ignored(tmp_path, monkeypatch):
+    import policyc.parser as parser_module
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    parser_module._lark.cache_clear()
+    try:
+        cache = parser_module._cache_file()
+        assert cache is not None and cache.parent.parent == tmp_path
+        cache.write_bytes(b"not a pickle")
+        assert parse(HEAD + "x = late\n").statements  # rebuilt, not crashed
+    finally:
+        parser_module._lark.cache_clear()
 
 
 def test_per_binds_tighter_than_minus():

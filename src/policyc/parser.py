@@ -33,18 +33,55 @@ def _grammar_path() -> Path:
     return here.parent.parent / "grammar" / "policy.lark"
 
 
+_OPTIONS = dict(parser="lalr", lexer="contextual", propagate_positions=True, maybe_placeholders=True,
+                start="start")
+
+
+def build_parser(strict: bool) -> Lark:
+    """Build the parser from the grammar (strict: fail on any conflict or collision; tests use this)."""
+    return Lark(_grammar_path().read_text(encoding="utf-8"), postlex=Layout(), strict=strict, **_OPTIONS)
+
+
 @functools.lru_cache(maxsize=1)
 def _lark() -> Lark:
-    return Lark(
-        _grammar_path().read_text(encoding="utf-8"),
-        parser="lalr",
-        lexer="contextual",
-        postlex=Layout(),
-        propagate_positions=True,
-        maybe_placeholders=True,
-        strict=True,
-        start="start",
-    )
+    """The parser, loaded from a private per-user cache when one can be used.
+
+    The grammar is proven conflict-free by building it with strict=True in the
+    test suite; at run time the same tables are loaded from the cache (a pickle,
+    so only from a directory that belongs to this user and nobody else can write).
+    """
+    cache = _cache_file()
+    if cache is not None:
+        try:
+            return Lark(_grammar_path().read_text(encoding="utf-8"), postlex=Layout(), cache=str(cache),
+                        **_OPTIONS)
+        except Exception:  # noqa: BLE001 - a broken cache must never stop a check
+            try:
+                cache.unlink()
+            except OSError:
+                pass
+    return build_parser(strict=False)
+
+
+def _cache_file():
+    import hashlib
+    import os
+    import stat
+
+    import lark
+
+    from . import __version__
+
+    try:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "policyc"
+        base.mkdir(parents=True, exist_ok=True, mode=0o700)
+        st = base.stat()
+        if st.st_uid != os.getuid() or stat.S_IMODE(st.st_mode) & 0o022:
+            return None  # not ours, or others can write into it: do not load pickles from it
+        key = hashlib.sha256(_grammar_path().read_bytes() + f"{lark.__version__}/{__version__}".encode()).hexdigest()
+        return base / f"grammar-{key[:24]}.lark-cache"
+    except (OSError, AttributeError, RuntimeError):
+        return None
 
 
 def parse(text: str, file: str = "<string>") -> ast.Policy:
