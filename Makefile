@@ -32,3 +32,7 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache
+
+.PHONY: bench-check
+bench-check: setup
+	$(BIN)/python bench/bench_check.py

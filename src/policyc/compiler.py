@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import re
 from pathlib import Path
 
@@ -15,11 +16,19 @@ def check_source(text: str, file: str = "<string>") -> tuple[ir.Policy | None, l
     """Parse and check policy text; return the IR (None on errors) and all diagnostics."""
     if text.startswith("\ufeff"):
         text = text[1:]
+    # parsing and checking allocate many long-lived objects; the cyclic collector would walk them
+    # again and again (quadratic on large policies), and they hold no cycles worth collecting early
+    collecting = gc.isenabled()
+    gc.disable()
     try:
-        tree = parse(text, file)
-    except PolicyError as e:
-        return None, list(e.diagnostics)
-    policy, diags = check(tree, text)
+        try:
+            tree = parse(text, file)
+        except PolicyError as e:
+            return None, list(e.diagnostics)
+        policy, diags = check(tree, text)
+    finally:
+        if collecting:
+            gc.enable()
     return policy, apply_expectation(apply_ignores(diags, text, file), text, file)
 
 

@@ -26,13 +26,14 @@ EVERYTHING: Interval = (None, False, None, False)
 def check_tables(policy: ir.Policy, diagnostics: list[Diagnostic]) -> None:
     """Report gaps, overlaps, rows that can never match and rows that could merge."""
     ranges = Ranges(policy)
+    inputs = {i.name: i for i in policy.inputs}
     for d in policy.definitions:
         for node in ir.walk(d.expr):
             if isinstance(node, ir.Cases):
-                _check(node, policy, ranges, diagnostics)
+                _check(node, inputs, ranges, diagnostics)
 
 
-def _check(cases: ir.Cases, policy: ir.Policy, ranges: Ranges, diagnostics: list[Diagnostic]) -> None:
+def _check(cases: ir.Cases, inputs: dict, ranges: Ranges, diagnostics: list[Diagnostic]) -> None:
     subject = None
     rows: list[tuple[ir.CaseRow, list[Interval]]] = []
     for row in cases.rows:
@@ -48,11 +49,11 @@ def _check(cases: ir.Cases, policy: ir.Policy, ranges: Ranges, diagnostics: list
     if subject is None or subject.type.kind != "num":
         return
     whole = subject.type.repr is ir.Repr.INT
-    domain = _domain(subject, policy, ranges)
+    domain = _domain(subject, inputs, ranges)
     if cases.kind == "first":
         _unreachable(rows, domain, whole, subject, diagnostics)
     _mergeable(rows, subject, whole, diagnostics)
-    direction = next((i.direction for i in policy.inputs if i.name == subject.name), None)
+    direction = inputs[subject.name].direction if subject.name in inputs else None
     if direction is not None:
         _monotone(cases, rows, domain, whole, subject, direction, diagnostics)
     if cases.otherwise is None:
@@ -214,12 +215,10 @@ def _from_op(op: str, v: Fraction):
     }.get(op)
 
 
-def _domain(subject: ir.Load, policy: ir.Policy, ranges: Ranges) -> list[Interval]:
-    for inp in policy.inputs:
-        if inp.name == subject.name:
-            if inp.domain:
-                return [(lo, lo is not None, hi, hi is not None) for lo, hi in inp.domain]
-            break
+def _domain(subject: ir.Load, inputs: dict, ranges: Ranges) -> list[Interval]:
+    inp = inputs.get(subject.name)
+    if inp is not None and inp.domain:
+        return [(lo, lo is not None, hi, hi is not None) for lo, hi in inp.domain]
     r = ranges.of_name(subject.name)
     if r is None:
         return [EVERYTHING]

@@ -38,6 +38,7 @@ class Scope:
         self.guarded = 0
         self.owner = ""
         self.allow_inputs_only = False
+        self.input_labels: set[str] | None = None
 
 
 class Lowerer:
@@ -545,8 +546,11 @@ def _could_be_label(node, scope: Scope) -> bool:
     if isinstance(node, ast.String):
         return True
     name = node.name.id
-    return name not in scope.inputs and name not in scope.defs and name not in scope.pending or \
-        any(name in t.type.labels for t in scope.inputs.values() if t.type.kind == "label")
+    if name not in scope.inputs and name not in scope.defs and name not in scope.pending:
+        return True
+    if scope.input_labels is None:  # every label of every input, computed once per policy
+        scope.input_labels = {lab for t in scope.inputs.values() if t.type.kind == "label" for lab in t.type.labels}
+    return name in scope.input_labels
 
 
 def _const_value(e: ir.Expr) -> Fraction | None:
