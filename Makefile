@@ -36,3 +36,9 @@ clean:
 .PHONY: bench-check
 bench-check: setup
 	$(BIN)/python bench/bench_check.py
+
+# Rebuild the parser tables shipped in the package after changing grammar/policy.lark
+# (tests/test_parser.py fails until they match the grammar).
+.PHONY: parser-tables
+parser-tables: setup
+	$(BIN)/python -c "from policyc.parser import write_tables; write_tables()"

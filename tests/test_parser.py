@@ -46,10 +46,22 @@ def test_grammar_is_lalr_strict_without_conflicts():
     assert _lark().options.parser == "lalr"
 
 
+def test_shipped_parser_tables_match_the_grammar():
+    import policyc.parser as parser_module
+
+    key = parser_module.TABLES.read_bytes().partition(b"\n")[0]
+    assert key == parser_module._grammar_key(), "grammar/policy.lark changed: run `make parser-tables`"
+    shipped = parser_module._packaged()
+    assert shipped is not None
+    text = HEAD + "x = first late:\n    >= 1 -> 1\n    else -> 0\ny = x + 1\n"
+    assert shipped.parse(text) == build_parser(strict=True).parse(text)
+
+
 def test_a_corrupt_parser_cache_is_ignored(tmp_path, monkeypatch):
     import policyc.parser as parser_module
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(parser_module, "_packaged", lambda: None)
     parser_module._lark.cache_clear()
     try:
         cache = parser_module._cache_file()

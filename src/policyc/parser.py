@@ -42,14 +42,54 @@ def build_parser(strict: bool) -> Lark:
     return Lark(_grammar_path().read_text(encoding="utf-8"), postlex=Layout(), strict=strict, **_OPTIONS)
 
 
+TABLES = Path(__file__).resolve().parent / "parser_tables.bin"
+
+
+def _grammar_key() -> bytes:
+    import hashlib
+
+    import lark
+
+    return hashlib.sha256(_grammar_path().read_bytes() + f"/lark {lark.__version__}".encode()).hexdigest().encode()
+
+
+def write_tables(path: Path = TABLES) -> None:
+    """Prebuild the parser tables shipped in the package (`make parser-tables`)."""
+    import io
+
+    buf = io.BytesIO()
+    build_parser(strict=True).save(buf)
+    path.write_bytes(_grammar_key() + b"\n" + buf.getvalue())
+
+
+def _packaged() -> Lark | None:
+    """The tables shipped with policyc, if they were built from this very grammar and Lark."""
+    import io
+
+    try:
+        data = TABLES.read_bytes()
+    except OSError:
+        return None
+    key, _, body = data.partition(b"\n")
+    if key != _grammar_key():
+        return None  # stale tables are never used
+    try:
+        return Lark.load(io.BytesIO(body))  # part of the installed package: as trusted as its code
+    except Exception:  # noqa: BLE001
+        return None
+
+
 @functools.lru_cache(maxsize=1)
 def _lark() -> Lark:
-    """The parser, loaded from a private per-user cache when one can be used.
+    """The parser: the tables shipped in the package, else a private per-user cache, else a build.
 
     The grammar is proven conflict-free by building it with strict=True in the
     test suite; at run time the same tables are loaded from the cache (a pickle,
     so only from a directory that belongs to this user and nobody else can write).
     """
+    packaged = _packaged()
+    if packaged is not None:
+        return packaged
     cache = _cache_file()
     if cache is not None:
         try:
