@@ -181,11 +181,9 @@ def render_plain(diagnostics: Sequence[Diagnostic], sources: dict[str, str]) -> 
     return "\n".join(render_one(d, sources.get(d.span.file, "")) for d in diagnostics)
 
 
-def render_one(d: Diagnostic, source: str) -> str:
-    """Render one diagnostic as plain text (the CLI adds colour)."""
-    sp = d.span
-    out = [f"{d.severity.value}[{d.code}]: {d.message}" + (" (expected by this file)" if d.expected else "")]
-    out.append(f"  --> {sp.file}:{sp.line}:{sp.column}")
+def excerpt(sp: Span, source: str, label: str = "") -> list[str]:
+    """The location line and the source line with the span underlined (shared by every text renderer)."""
+    out = [f"  --> {sp.file}:{sp.line}:{sp.column}"]
     text = _line_text(source, sp.line)
     if text:
         gutter = " " * len(str(sp.line))
@@ -197,9 +195,16 @@ def render_one(d: Diagnostic, source: str) -> str:
         pad = _display_width(text[: start_col - 1])
         width = max(1, _display_width(text[start_col - 1 : end_col - 1]))
         marker = " " * pad + "^" * width
-        if d.label:
-            marker += " " + d.label
+        if label:
+            marker += " " + label
         out.append(f"{gutter} | {marker}")
+    return out
+
+
+def render_one(d: Diagnostic, source: str) -> str:
+    """Render one diagnostic as plain text (the CLI adds colour)."""
+    out = [f"{d.severity.value}[{d.code}]: {d.message}" + (" (expected by this file)" if d.expected else "")]
+    out.extend(excerpt(d.span, source, d.label))
     for note in d.notes:
         if note.span is not None:
             out.append(f"  = note: {note.message} ({note.span.file}:{note.span.line}:{note.span.column})")

@@ -95,28 +95,15 @@ def _width(text: str) -> int:
 
 def _render_bilingual(finding: Finding, source: str, lang: str) -> tuple[str, str]:
     """Like `render_one`, in `lang`, with the English text under each translated line."""
-    from .diagnostics import _line_text
+    from .diagnostics import excerpt
 
     d, en = finding.shown, finding.original
     sp = d.span
     head = [f"{i18n.severity_word(d.severity, lang)}[{d.code}]: {d.message}"]
     if d.message != en.message:
         head.append(f"{en.severity.value}[{en.code}]: {en.message}")
-    out = [f"  --> {sp.file}:{sp.line}:{sp.column}"]
-    text = _line_text(source, sp.line)
-    if text:
-        gutter = " " * len(str(sp.line))
-        out.append(f"{gutter} |")
-        out.append(f"{sp.line} | {text}")
-        start_col = sp.column
-        end_col = sp.end_column if sp.end_line == sp.line else len(text) + 1
-        end_col = max(end_col, start_col + 1)
-        pad = _width(text[: start_col - 1])
-        width = max(1, _width(text[start_col - 1 : end_col - 1]))
-        marker = " " * pad + "^" * width
-        if d.label:
-            marker += " " + d.label + (f" ({en.label})" if en.label != d.label else "")
-        out.append(f"{gutter} | {marker}")
+    label = d.label + (f" ({en.label})" if d.label and en.label != d.label else "")
+    out = excerpt(sp, source, label)
 
     def two(key: str, shown: str, english: str) -> None:
         prefix = f"  = {i18n.word(key, lang)}: "
