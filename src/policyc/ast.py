@@ -403,8 +403,82 @@ class Definition:
     span: Span = _span()
 
 
+# ───────────────────────── examples ─────────────────────────
+
+
+@attrs.frozen(kw_only=True)
+class ListValue:
+    """`[a, b]`: the expected names of `failed(…)` / `passed(…)`."""
+
+    items: tuple[Name | String, ...]
+    span: Span = _span()
+
+
+Value = Number | Name | String | BoolLit | NaLit | ListValue
+"""A literal in an example: a number (negative ones carry the sign in `text`), a
+label written as a name or a string, true/false, na, or a list of labels."""
+
+
+@attrs.frozen(kw_only=True)
+class Given:
+    """`late = 1` in a `given` line: an input (or `agent`, `period`) and its value."""
+
+    name: Name
+    value: Value
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class GivenLine:
+    """One record of an example."""
+
+    fields: tuple[Given, ...]
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Expectation:
+    """`total = 125` (exact) or `share ≈ 33.33%` (approx: rounded to the places written)."""
+
+    name: Name
+    value: Value
+    approx: bool = False
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class ExpectLine:
+    """`expect [for AGENT [in "PERIOD"]:] checks`."""
+
+    checks: tuple[Expectation, ...]
+    agent: Name | String | None = None
+    period: String | None = None
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class RejectLine:
+    """`expect rejected [FIELD]`."""
+
+    field: Name | None = None
+    span: Span = _span()
+
+
+ExampleLine = GivenLine | ExpectLine | RejectLine
+
+
+@attrs.frozen(kw_only=True)
+class Example:
+    name: Name | None
+    title: str | None
+    base: Name | None
+    lines: tuple[ExampleLine, ...]
+    span: Span = _span()
+
+
 Statement = (
     PolicyDecl | PeriodDecl | SourceDecl | CohortDecl | AllowExtra | TotalDecl | InputDecl | Require | Definition
+    | Example
 )
 
 

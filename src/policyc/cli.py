@@ -7,6 +7,7 @@ Exit status: 0 success; 1 a policy has errors (or warnings with --deny-warnings)
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from pathlib import Path
@@ -57,7 +58,15 @@ def _parser() -> argparse.ArgumentParser:
     k = sub.add_parser("compile", help="write a standalone Python module for a policy")
     k.add_argument("policy")
     k.add_argument("-o", "--output", required=True, help="the .py file to write")
+
+    # verbs that live in their own modules: each has HELP, add_arguments(parser) and run(args) -> int
+    for verb, module in _MODULE_VERBS.items():
+        mod = importlib.import_module(module)
+        mod.add_arguments(sub.add_parser(verb, help=mod.HELP, description=mod.HELP))
     return p
+
+
+_MODULE_VERBS = {"test": "policyc.testing", "fmt": "policyc.fmt", "doc": "policyc.doc"}
 
 
 def _records_args(p):
@@ -80,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     from .runtime import PolicyRuntimeError
 
     try:
+        if args.verb in _MODULE_VERBS:
+            return importlib.import_module(_MODULE_VERBS[args.verb]).run(args)
         return {"check": cmd_check, "score": cmd_score, "explain": cmd_explain, "compile": cmd_compile,
                 "inspect": cmd_inspect}[args.verb](args)
     except PolicyRuntimeError as e:

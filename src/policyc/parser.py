@@ -1735,6 +1735,43 @@ class _ToAst(Transformer):
     def require_decl(self, meta, ch):
         return ast.Require(cond=ch[0], doc=_unquote(ch[1]) if len(ch) > 1 else None, span=self.sp(meta))
 
+    # examples
+    def example_decl(self, meta, ch):
+        rest = ch[1:]  # ch[0] is the EXAMPLE keyword
+        name = rest.pop(0) if rest and isinstance(rest[0], ast.Name) else None
+        title = _unquote(rest.pop(0)) if rest and isinstance(rest[0], Token) and rest[0].type == "STRING" else None
+        base = rest.pop(0) if rest and isinstance(rest[0], ast.Name) else None
+        return ast.Example(name=name, title=title, base=base, lines=tuple(rest), span=self.sp(meta))
+
+    def given_line(self, meta, ch):
+        return ast.GivenLine(fields=tuple(ch), span=self.sp(meta))
+
+    def given(self, meta, ch):
+        return ast.Given(name=ch[0], value=ch[1], span=self.sp(meta))
+
+    def expect_line(self, meta, ch):
+        return ast.ExpectLine(checks=tuple(ch), span=self.sp(meta))
+
+    def expect_for_line(self, meta, ch):
+        period = ch[1]
+        period = ast.String(text=_unquote(period), span=self.tsp(period)) if period is not None else None
+        return ast.ExpectLine(checks=tuple(ch[2:]), agent=ch[0], period=period, span=self.sp(meta))
+
+    def reject_line(self, meta, ch):
+        return ast.RejectLine(field=ch[0] if ch else None, span=self.sp(meta))
+
+    def exact_check(self, meta, ch):
+        return ast.Expectation(name=ch[0], value=ch[1], span=self.sp(meta))
+
+    def approx_check(self, meta, ch):
+        return ast.Expectation(name=ch[0], value=ch[2], approx=True, span=self.sp(meta))
+
+    def label_value(self, meta, ch):
+        return ch[0]
+
+    def list_value(self, meta, ch):
+        return ast.ListValue(items=tuple(c for c in ch if c is not None), span=self.sp(meta))
+
     def start(self, meta, ch):
         return ast.Policy(statements=tuple(ch), file=self.file, span=self.sp(meta))
 
