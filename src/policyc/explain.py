@@ -28,8 +28,8 @@ def show(value, t: ir.Type | None = None) -> str:
     return str(value)
 
 
-def explain(batch, index: int) -> str:
-    """Explain record `index` of a scored batch."""
+def explain(batch, index: int, names=None) -> str:
+    """Explain record `index` of a scored batch (only the values in `names`, if given)."""
     p: ir.Policy = batch.policy.ir
     rows = batch.rows()
     envs, traces = Evaluator(p).run(rows, trace_index=index)
@@ -38,13 +38,18 @@ def explain(batch, index: int) -> str:
     out = [f"{row.agent} · {row.period} — {p.name}" + (f" ({p.title})" if p.title else "")]
     out.append("")
     out.append("inputs")
-    for i in p.inputs:
+    if names is not None:
+        out = []
+    for i in p.inputs if names is None else ():
         doc = f"  — {i.doc}" if i.doc else ""
         out.append(f"  {i.name} = {show(env[i.name], i.type)}{doc}")
     by_name = {d.name: d for d in p.definitions}
     ordered = sorted((d for d in p.definitions if d.kind != "hidden"), key=lambda d: (d.span.start, d.name))
     for d in ordered:
-        out.append("")
+        if names is not None and d.name not in names:
+            continue
+        if out:
+            out.append("")
         value = env[d.name]
         head = {"item": "item ", "pay": "pay ", "let": "let ", "label": "label "}.get(d.kind, "")
         line = f"{head}{d.name} = {show(value, d.type)}"

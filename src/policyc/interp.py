@@ -41,8 +41,11 @@ class Evaluator:
     def __init__(self, policy: ir.Policy):
         self.policy = policy
 
-    def run(self, rows: list[Row], trace_index: int | None = None):
-        """Return one {name: value} per row (inputs and definitions), and the trace of one row."""
+    def run(self, rows: list[Row], trace_index: int | None = None, hits: set | None = None):
+        """Return one {name: value} per row (inputs and definitions), and the trace of one row.
+
+        `hits`, if given, collects `(id(node), branch)` for every branch taken (for `policyc test`
+        coverage): table rows, if/else, clamp bounds, zero/N/A rules, gate outcomes, segments."""
         p = self.policy
         envs = [{k: _f(v) for k, v in r.inputs.items()} for r in rows]
         traces: dict[str, list[str]] = {}
@@ -54,7 +57,7 @@ class Evaluator:
             for i, env in enumerate(envs):
                 for d in defs:
                     events: list[str] | None = [] if i == trace_index else None
-                    ctx = _Ctx(self, rows, envs, i, cohort_keys, agg_cache, events)
+                    ctx = _Ctx(self, rows, envs, i, cohort_keys, agg_cache, events, hits)
                     env[d.name] = ctx.eval(d.expr)
                     if events is not None:
                         traces[d.name] = events
@@ -62,7 +65,7 @@ class Evaluator:
 
 
 class _Ctx:
-    def __init__(self, ev, rows, envs, i, cohort_keys, agg_cache, events):
+    def __init__(self, ev, rows, envs, i, cohort_keys, agg_cache, events, hits=None):
         self.ev = ev
         self.rows = rows
         self.envs = envs
@@ -71,6 +74,11 @@ class _Ctx:
         self.cohort_keys = cohort_keys
         self.agg_cache = agg_cache
         self.events = events
+        self.hits = hits
+
+    def hit(self, e, branch):
+        if self.hits is not None:
+            self.hits.add((id(e), branch))
 
     def note(self, text: str):
         if self.events is not None:
@@ -117,7 +125,9 @@ class _Ctx:
         return a or self.eval(e.right)
 
     def e_If(self, e):
-        return self.eval(e.then) if self.eval(e.cond) else self.eval(e.otherwise)
+        cond = self.eval(e.cond)
+        self.hit(e, "then" if cond else "else")
+        return self.eval(e.then) if cond else self.eval(e.otherwise)
 
     def e_Round(self, e):
         x = self.eval(e.operand)
@@ -131,9 +141,11 @@ class _Ctx:
         lo = self.eval(e.lo) if e.lo is not None else None
         hi = self.eval(e.hi) if e.hi is not None else None
         if lo is not None and x < lo:
+            self.hit(e, "lo")
             self.note(f"{_show(x)} is below {_show(lo)}, so it counts as {_show(lo)}")
             return lo
         if hi is not None and x > hi:
+            self.hit(e, "hi")
             self.note(f"{_show(x)} is above {_show(hi)}, so it counts as {_show(hi)}")
             return hi
         return x
@@ -156,6 +168,7 @@ class _Ctx:
         try:
             return self.eval(e.operand)
         except _Zero:
+            self.hit(e, "zero")
             d = self.eval(e.default)
             self.note(f"a denominator is zero, so the value is {_show(d)} (`when zero`)")
             return d
@@ -163,6 +176,7 @@ class _Ctx:
     def e_NaGuard(self, e):
         v = self.eval(e.operand)
         if v is None:
+            self.hit(e, "na")
             d = self.eval(e.default)
             self.note(f"not applicable, so it counts as {_show(d)} (`when na`)")
             return d
@@ -173,9 +187,11 @@ class _Ctx:
         if e.kind == "unique" and len(matched) > 1:
             raise rt.PolicyRuntimeError("rows overlap: " + "; ".join(r.text for r in matched))
         if matched:
+            self.hit(e, e.rows.index(matched[0]))
             self.note(f"row `{matched[0].text}` matched")
             return self.eval(matched[0].result)
         if e.otherwise is not None:
+            self.hit(e, "else")
             self.note(f"row `{e.otherwise.text}` matched")
             return self.eval(e.otherwise.result)
         raise rt.PolicyRuntimeError("no row matched")
@@ -183,6 +199,9 @@ class _Ctx:
     def e_Linear(self, e):
         x = self.eval(e.subject)
         v = rt.linear(x, e.points)
+        for k, ((x0, _), (x1, _)) in enumerate(zip(e.points, e.points[1:])):
+            if x0 <= x <= x1:
+                self.hit(e, k)
         x0, xn = e.points[0][0], e.points[-1][0]
         if x <= x0 or x >= xn:
             end = x0 if x <= x0 else xn
@@ -194,11 +213,17 @@ class _Ctx:
     def e_Marginal(self, e):
         x = self.eval(e.subject)
         v = rt.marginal(x, e.slices)
+        for k, (lo, _hi, _rate) in enumerate(e.slices):
+            if x > lo:
+                self.hit(e, k)
         self.note(f"slices of {_show(x)} at their rates add up to {_show(v)}")
         return v
 
     def e_Weighted(self, e):
         crit = [self.eval(c) for c in e.critical]
+        for k, ok in enumerate(crit):
+            if not ok:
+                self.hit(e, ("critical", k))
         rows = [(w, self.eval(x)) for w, x in e.rows]
         if not all(crit):
             self.note("a critical criterion failed, so the score is 0")
@@ -215,6 +240,8 @@ class _Ctx:
 
     def e_Gate(self, e):
         results = [(label, self.eval(c)) for label, c in e.rows]
+        for k, (_, ok) in enumerate(results):
+            self.hit(e, (k, bool(ok)))
         failed = [label for label, ok in results if not ok]
         if failed:
             self.note("failed: " + ", ".join(failed))

@@ -419,6 +419,41 @@ class Definition:
 
 
 @attrs.frozen(kw_only=True)
+class Check:
+    """One expected value of an example: `name = value` for the record (agent, period)."""
+
+    agent: str
+    period: str
+    name: str
+    value: Fraction | bool | str | None | tuple[str, ...]  # a number, true/false, a label, N/A, a list of names
+    approx: bool  # `≈`: compare after rounding half-up to `places` decimals
+    places: int
+    text: str  # the expected value as written
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Example:
+    """A worked case: records (raw values, as a record file would hold them) and what they must give."""
+
+    name: str | None
+    title: str | None
+    records: tuple[tuple[tuple[str, object], ...], ...]  # each record: (field, value) pairs, agent and period first
+    checks: tuple[Check, ...]
+    rejected: bool = False  # `expect rejected`: the batch must be refused
+    reject_field: str | None = None
+    span: Span = _span()
+
+    @property
+    def label(self) -> str:
+        """How reports name the example: its title, else its name, else its line."""
+        return self.title or self.name or f"example at line {self.span.line}"
+
+    def record_dicts(self) -> list[dict]:
+        return [dict(r) for r in self.records]
+
+
+@attrs.frozen(kw_only=True)
 class Policy:
     name: str
     title: str | None
@@ -431,6 +466,7 @@ class Policy:
     definitions: tuple[Definition, ...]  # in dependency order
     output_names: tuple[str, ...]  # in the order the policy writes them
     file: str = "<string>"
+    examples: tuple[Example, ...] = ()
 
     @property
     def outputs(self) -> tuple[str, ...]:

@@ -135,11 +135,22 @@ class Result:
         """agent, period and the outputs, as one flat dict (for tables and files)."""
         return {"agent": self.agent, "period": self.period, **self.outputs}
 
-    def explain(self) -> str:
-        """Explain this result in the policy's own names: rows matched, arithmetic, gates, pay."""
+    def exact(self, name: str):
+        """The exact value of `name`: a Fraction for numbers (no rounding to 20 places),
+        else the value as in `values`."""
+        from fractions import Fraction
+
+        raw = self._batch.envs[self._index][self._batch.slot(name)]
+        if isinstance(raw, (bool, str, list, tuple)) or raw is None:
+            return raw
+        return Fraction(raw)
+
+    def explain(self, names=None) -> str:
+        """Explain this result in the policy's own names: rows matched, arithmetic, gates, pay.
+        `names` limits the explanation to those values."""
         from .explain import explain
 
-        return explain(self._batch, self._index)
+        return explain(self._batch, self._index, None if names is None else set(names))
 
     def __repr__(self) -> str:
         return f"<Result {self.agent} {self.period}: {self.outputs}>"

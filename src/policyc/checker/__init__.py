@@ -16,6 +16,7 @@ from .. import ast, ir
 from ..diagnostics import Diagnostic, Note, Span, dedupe, did_you_mean, has_errors
 from ..ir import Dim, Repr, RoundMode, Type
 from .coverage import check_tables
+from .examples import check_examples
 from .lower import Lowerer, Scope, _const_value
 from .names import RESERVED, body_refs, dependency_order
 from .soundness import check_soundness
@@ -32,6 +33,7 @@ def check(policy: ast.Policy, source: str) -> tuple[ir.Policy | None, list[Diagn
     if result is not None:
         check_tables(result, c.diags)
         check_soundness(result, c.total, c.diags)
+        result = attrs.evolve(result, examples=check_examples(policy, result, c.diags))
     diags = dedupe(c.diags)
     return (None if has_errors(diags) else result), diags
 
