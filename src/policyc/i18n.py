@@ -135,6 +135,41 @@ def value_kind(text: str) -> str | None:
     return out + ("（可能为 N/A）" if na else "")
 
 
+_EXAMPLE_VALUES = Catalogue("example value", [
+    E("the number {v}", "数字 {v}", "the number 3"),
+    E("the label `{v}`", "标签 `{v}`", "the label `a`"),
+    E("`true`", "`true`"),
+    E("`false`", "`false`"),
+    E("`na` (not applicable)", "`na`（不适用）"),
+    E("a list", "列表"),
+])
+
+
+def example_value(text: str) -> str | None:
+    """How an example's value is named in a message: "the number 3", "the label `a`"."""
+    return _EXAMPLE_VALUES(text)
+
+
+_RECORD_REASONS = Catalogue("record reason", [
+    E("percent {v} outside {r}", "百分比 {v} 超出 {r}", "percent 4 outside [0, 1]"),
+    E("{v} outside {r}", "{v} 超出 {r}", "12 outside [0, 10]"),
+    E("{x} must be {alts}, got {v}", "{x} 必须是 {alts}，实际是 {v}", "standout must be 0 or in [2, 5], got 1"),
+    E("negative {kind}: {v}", "负数的 {kind}：{v}", "negative money: -5"),
+    E("negative count: {v}", "计数不能是负数：{v}", "negative count: -1"),
+    E("not an integer: {v}", "不是整数：{v}", "not an integer: 1.5"),
+    E("{v} is too large or too small for an assessment value", "{v} 作为考核数据太大或太小",
+      "1E+40 is too large or too small for an assessment value"),
+    E("{v} is not {words} label (expected e.g. {ex})", "{v} 不是合法的周期标签（例如 {ex}）",
+      "'2026-13' is not a month label (expected e.g. 2026-11)"),
+    E("the period is a quoted label", "周期要写成带引号的标签"),
+])
+
+
+def record_reason(text: str) -> str | None:
+    """Why the record reader refuses a value (runtime.py's messages)."""
+    return _RECORD_REASONS(text)
+
+
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -848,6 +883,55 @@ MESSAGES = Catalogue("message", [
     E("the input `{x}` is not used by any definition", "输入项 `{x}` 没有被任何定义用到",
       "the input `late` is not used by any definition"),
     E("`{x}` is computed but nothing uses it", "`{x}` 算出来了，但没有任何地方用到它", "`penalty` is computed but nothing uses it"),
+    # E601–E605, W406: examples
+    E("there are two examples named `{x}`", "有两个例子都叫 `{x}`", "there are two examples named `full`"),
+    E("there is no example named `{x}` to start from", "没有名为 `{x}` 的例子可以作为起点",
+      "there is no example named `ful` to start from"),
+    E("example `{x}` starts from itself through `from`", "例子 `{x}` 经过 `from` 又以自己为起点",
+      "example `full` starts from itself through `from`"),
+    E("`{x}` is given twice for the same record", "同一条记录里 `{x}` 给了两次", "`late` is given twice for the same record"),
+    E("the example gives no record", "这个例子没有给出任何记录"),
+    E("two records of the example are agent {a} in period {p}", "例子里有两条记录都是客服 {a} 在周期 {p} 的记录",
+      "two records of the example are agent 'A1' in period '2026-01'"),
+    E("an example expects both a rejection and values", "一个例子不能既要求记录被拒绝，又要求算出数值"),
+    E("the example expects nothing, so it tests nothing", "这个例子没有写任何期望值（expect），所以什么也没有检验"),
+    E("`{x}` is computed by the policy; an example gives inputs only", "`{x}` 是方案算出来的值；例子里只能给输入项",
+      "`total` is computed by the policy; an example gives inputs only"),
+    E("`{x}` is not an input of the policy", "`{x}` 不是这个方案的输入项", "`lates` is not an input of the policy"),
+    E("the agent is a name or a quoted text, like `agent = 张伟`",
+      "客服（agent）要写成名字或带引号的文字，例如 `agent = 张伟`"),
+    E("{reason}; write it quoted, like `period = \"{p}\"`", "{reason}；请加引号，例如 `period = \"{p}\"`",
+      "'2026-13' is not a month label (expected e.g. 2026-11); write it quoted, like `period = \"2026-01\"`",
+      reason=lambda t: record_reason(t)),
+    E("`{x}` cannot be N/A (its domain has no `or na`)", "`{x}` 不能是 N/A（它的取值范围没有 `or na`）",
+      "`late` cannot be N/A (its domain has no `or na`)"),
+    E("`{x}` is a label ({labels}), not {what}", "`{x}` 是标签（{labels}），不能是{what}",
+      "`level` is a label (normal, senior), not the number 3", what=lambda t: example_value(t)),
+    E("`{x}` is text; write it in quotes", "`{x}` 是文本；请加引号", "`team` is text; write it in quotes"),
+    E("`{x}` is true or false, not {what}", "`{x}` 只能是真或假，不能是{what}", "`vip` is true or false, not the number 1",
+      what=lambda t: example_value(t)),
+    E("`{x}` is {kind}; `{v}` has the wrong unit", "`{x}` 是{kind}；`{v}` 的单位不对",
+      "`late` is a count; `5%` has the wrong unit", kind=value_kind),
+    E("`{x}` cannot be {v}: {reason}", "`{x}` 不能是 {v}：{reason}", "`refund_rate` cannot be 4: percent 4 outside [0, 1]",
+      reason=lambda t: record_reason(t)),
+    E("the example has several records; say whose values these are", "这个例子有多条记录；请说明这些期望值属于哪一条"),
+    E("the example has no record for agent {a} in period {p}", "例子里没有客服 {a} 在周期 {p} 的记录",
+      "the example has no record for agent '张三' in period '2026-02'"),
+    E("the example has no record for agent {a}", "例子里没有客服 {a} 的记录", "the example has no record for agent '张三'"),
+    E("agent {a} has several records in the example; say which period", "客服 {a} 在例子里有多条记录；请说明是哪个周期",
+      "agent '张三' has several records in the example; say which period"),
+    E("`{x}` is an input: an example gives it, it does not expect it", "`{x}` 是输入项：例子给出它，而不是期望它",
+      "`late` is an input: an example gives it, it does not expect it"),
+    E("the policy computes no value named `{x}`", "方案没有计算名为 `{x}` 的值", "the policy computes no value named `totl`"),
+    E("`≈` compares numbers only; use `=`", "`≈` 只能比较数字；请用 `=`"),
+    E("`{x}` is never N/A", "`{x}` 不会是 N/A", "`total` is never N/A"),
+    E("`{x}` is never `{y}`; it is one of {labels}", "`{x}` 不会是 `{y}`；它只能是 {labels} 之一",
+      "`rating` is never `A+`; it is one of A, B, C"),
+    E("`{x}` is not a condition `{y}` can list", "`{x}` 不是 `{y}` 会列出的条件", "`attendence` is not a condition `failed_gates` can list"),
+    E("the example's record {n} does not give {names}", "例子的第 {n} 条记录没有给出 {names}",
+      "the example's record 1 does not give `absent`, `late`"),
+    E("`{x}` is {kind}, not {what}", "`{x}` 是{kind}，不能是{what}", "`late` is a count, not the label `a`",
+      kind=value_kind, what=lambda t: example_value(t)),
 ])
 
 LABELS = Catalogue("label", [
@@ -938,9 +1022,26 @@ LABELS = Catalogue("label", [
     E("bounds apply", "上下限起作用"),
     E("same result as the row before", "结果与上一行相同"),
     E("out of order with the row before", "与上一行的先后不符"),
+    E("second one", "第二个"),
+    E("unknown example", "未知的例子"),
+    E("circular `from`", "循环的 `from`"),
+    E("no `given` line", "没有 `given` 行"),
+    E("same agent and period twice", "同一客服同一周期出现两次"),
+    E("values of a rejected record", "被拒绝的记录不会有数值"),
+    E("no `expect` line", "没有 `expect` 行"),
+    E("not an input", "不是输入项"),
+    E("this value", "这个值"),
+    E("inputs missing", "缺少输入项"),
+    E("which record?", "哪一条记录？"),
+    E("no such record", "没有这条记录"),
+    E("which period?", "哪个周期？"),
+    E("an input", "输入项"),
+    E("unknown value", "未知的值"),
 ])
 
 NOTES = Catalogue("note", [
+    E("the first one", "第一个"),
+    E("the rejection is expected here", "这里要求记录被拒绝"),
     E("first given here", "第一次写在这里"),
     E("first declared here", "第一次声明在这里"),
     E("first defined here", "第一次定义在这里"),
@@ -956,6 +1057,23 @@ NOTES = Catalogue("note", [
 ])
 
 SUGGESTIONS = Catalogue("suggestion", [
+    E("add `given NAME = VALUE, …` for the record, or `from` another example",
+      "为记录写上 `given NAME = VALUE, …`，或用 `from` 以另一个例子为起点"),
+    E("give each record its own `agent` (or `period`)", "给每条记录写上各自的 `agent`（或 `period`）"),
+    E("a rejected record has no values: make two examples", "被拒绝的记录没有数值：请拆成两个例子"),
+    E("add `expect NAME = VALUE` with the values the scheme gives for it", "用 `expect NAME = VALUE` 写出方案对它应给出的值"),
+    E("move it to an `expect` line: `expect {x} = …`", "请移到 `expect` 行：`expect {x} = …`", "move it to an `expect` line: `expect total = …`"),
+    E("move it to the `given` line: `given {x} = …`", "请移到 `given` 行：`given {x} = …`", "move it to the `given` line: `given late = …`"),
+    E("the inputs are: {names}", "输入项有：{names}", "the inputs are: late, absent"),
+    E("every input must be given (a record without it would be rejected); `from ANOTHER_EXAMPLE` starts from that example's record",
+      "每个输入项都要给出（缺少它的记录会被拒绝）；`from ANOTHER_EXAMPLE` 会以那个例子的记录为起点"),
+    E("a percent is written with its sign: did you mean `{x}`?", "百分比要带百分号：是不是要写 `{x}`？",
+      "a percent is written with its sign: did you mean `4%`?"),
+    E("write `expect for AGENT: …` (and `in \"PERIOD\"` when the agent has several records)",
+      "请写 `expect for AGENT: …`（客服有多条记录时再加 `in \"PERIOD\"`）"),
+    E("its agents are: {names}", "例子里的客服有：{names}", "its agents are: A1, 张三"),
+    E("write `expect for {a} in \"PERIOD\": …`", "请写 `expect for {a} in \"PERIOD\": …`", "write `expect for 张三 in \"PERIOD\": …`"),
+    E("it lists: {names}", "它会列出：{names}", "it lists: 出勤, 质检"),
     E("did you mean `{x}`?", "是不是要写 `{x}`？", "did you mean `bonus`?"),
     E("add the matching `)` where the bracketed part ends", "在括号里的内容结束的地方补上对应的 `)`"),
     E("to start a new row, line it up with the row above ({n} spaces)", "要开始新的一行，请与上一行对齐（{n} 个空格）",
@@ -1088,6 +1206,12 @@ SUGGESTIONS = Catalogue("suggestion", [
 
 # The one-line summary of each code (CODES), for SARIF rule descriptions.
 SUMMARIES = Catalogue("summary", [
+    E("an example gives a field that is not an input", "例子给出了不是输入项的字段"),
+    E("an example expects a value the policy does not compute", "例子期望了方案并不计算的值"),
+    E("an example value of the wrong kind, label or range", "例子里的值类型、标签或范围不对"),
+    E("an example record that misses inputs", "例子的记录缺少输入项"),
+    E("an example whose records or `from` cannot be resolved", "例子的记录或 `from` 无法确定"),
+    E("an example with no `expect` line", "没有 `expect` 行的例子"),
     E("the text is not valid policy syntax", "文本不符合方案的语法"),
     E("indentation or line layout is wrong", "缩进或分行有误"),
     E("a string is not closed on its line", "字符串在本行没有结束"),

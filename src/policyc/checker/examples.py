@@ -213,6 +213,7 @@ class _Examples:
         `lenient` (an example that expects a rejection): values are passed on as written,
         unchecked, and fields may be left out; the record reader is what is being tested."""
         ok = True
+        all_known = True  # False after an unknown field: a misspelt name explains a missing one
         raw: dict = {"agent": f"A{index + 1}", "period": FIRST_PERIOD[self.p.period]}
         for field, (value, span) in rec.items():
             if field == "agent":
@@ -239,7 +240,7 @@ class _Examples:
                             for g in ln.fields if g.name.id == field) if _given_here(ex, field) else None
                 if name is not None:
                     self.unknown_field(name)
-                ok = False
+                ok = all_known = False
                 continue
             v = _raw(value) if lenient else self.input_value(inp, value)
             if v is _BAD:
@@ -247,7 +248,7 @@ class _Examples:
             else:
                 raw[field] = v
         missing = [i for i in self.inputs if i not in rec]
-        if missing and not lenient:
+        if missing and not lenient and all_known:
             shown = ", ".join(f"`{m}`" for m in missing[:8]) + (", …" if len(missing) > 8 else "")
             self.error("E604", f"the example's record {index + 1} does not give {shown}", ex.span,
                        "inputs missing",
@@ -303,7 +304,10 @@ class _Examples:
         try:
             rt.read_number(d, kind, inp.domain, inp.name)
         except rt._Bad as e:
-            self.bad_value(value, f"`{inp.name}` cannot be {value.text}: {e}")
+            hint = None
+            if kind == "percent" and value.unit is None and d > 1:
+                hint = f"a percent is written with its sign: did you mean `{value.text}%`?"
+            self.bad_value(value, f"`{inp.name}` cannot be {value.text}: {e}", suggestion=hint)
             return _BAD
         if kind == "count":
             return int(d)
