@@ -215,7 +215,7 @@ class _Examples:
         ok = True
         all_known = True  # False after an unknown field: a misspelt name explains a missing one
         raw: dict = {"agent": f"A{index + 1}", "period": FIRST_PERIOD[self.p.period]}
-        for field, (value, span) in rec.items():
+        for field, (value, _where) in rec.items():
             if field == "agent":
                 if isinstance(value, (ast.Name, ast.String, ast.Number)):
                     raw["agent"] = _value_text(value)
