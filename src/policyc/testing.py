@@ -214,9 +214,9 @@ def coverage_points(p: ir.Policy, source: str):
                 if e.otherwise is not None:
                     out.append(Point((id(e), "else"), name, "row", e.otherwise.text, e.otherwise.span))
             elif isinstance(e, ir.If):
-                out.append(Point((id(e), "then"), name, "branch", f"`{text(e.span)}` when {text(e.cond.span)}",
+                out.append(Point((id(e), "then"), name, "branch", f"`{text(e.span)}`: the `if` side",
                                  e.then.span if e.then.span.end else e.span))
-                out.append(Point((id(e), "else"), name, "branch", f"`{text(e.span)}` otherwise",
+                out.append(Point((id(e), "else"), name, "branch", f"`{text(e.span)}`: the `else` side",
                                  e.otherwise.span if e.otherwise.span.end else e.span))
             elif isinstance(e, ir.Clamp):
                 lo_v = e.lo.value if isinstance(e.lo, ir.Const) else None
