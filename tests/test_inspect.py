@@ -38,3 +38,52 @@ def test_inspect_command_json():
     rows = {r["name"]: r for r in json.loads(proc.stdout)}
     assert rows["base"]["range"] == "2200" and rows["base"]["kind"] == "pay"
     assert rows["retention_risk"]["range"] == "true or false"
+
+
+# ───────────────────────── ranges of quotients, cohort values and tables ─────────────────────────
+
+
+def _ranges_of_text(text: str) -> dict:
+    from policyc.compiler import check_source
+    from policyc.ranges import Ranges
+
+    p, diags = check_source(text, "r.policy")
+    assert p is not None, [d.message for d in diags]
+    r = Ranges(p)
+    return {d.name: r.of_name(d.name) for d in p.definitions if d.kind != "hidden"}
+
+
+def test_ranges_of_a_value_over_its_cohort_maximum_and_share():
+    from fractions import Fraction as F
+
+    got = _ranges_of_text("""policy r
+period month
+cohort team by team
+input team : text
+input sales, refunds : money
+input calls : count
+a = 10 * sales / max(sales over team) when zero 0
+b = share(sales over team) when zero 0
+c = refunds / calls when zero 0
+d = mean(calls, 10)
+e = -1 per calls
+f = linear calls:
+    0 -> 5
+    10 -> 20
+""")
+    assert got["a"] == (F(0), F(10))
+    assert got["b"] == (F(0), F(1))
+    assert got["c"] == (F(0), None)          # a whole count ≥ 1 when not zero: at most refunds
+    assert got["d"] == (F(0), None)
+    assert got["e"] == (None, F(0))
+    assert got["f"] == (F(5), F(20))
+
+
+def test_a_quotient_by_a_value_that_can_cross_zero_has_no_range():
+    got = _ranges_of_text("""policy r
+period month
+input x : points
+input y : points
+q = x / y when zero 0
+""")
+    assert got["q"] is None

@@ -512,3 +512,15 @@ def _bump(number: str) -> str:
     places = len(digits.split(".")[1]) if "." in digits else 0
     out = str(Decimal(digits) + Decimal(1).scaleb(-places))
     return ("-" if neg else "") + out
+
+
+def test_an_example_built_on_a_broken_example_reports_the_base_error_once():
+    _, diags = check_source(HEADER + """\
+example base:
+    given lat = 0, rate = 3%, level = senior
+    expect refund = 30
+example x from base:
+    given late = 1
+    expect attendance = 15
+""", "t.policy")
+    assert [d.code for d in diags] == ["E601"]

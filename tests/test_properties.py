@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 import policyc
 from policyc import ir
 from policyc.interp import Evaluator
+from policyc.ranges import Ranges
 from policyc.runtime import public_number
 from strategies import (
     NUMERIC_KINDS,
@@ -419,6 +420,18 @@ def check_batch(policy, ns, records):
                                 f"reference {want!r} (exact {envs[i][name]!r})")
     assert not problems, "generated code disagrees with the reference evaluator:\n  " + "\n  ".join(
         problems) + f"\nrecords: {records!r}"
+
+    # every value lies within the range the compiler proved for it (ranges.py decides which clamps
+    # the generated code may drop, and which branches coverage counts)
+    ranges = Ranges(p)
+    for i, env in enumerate(envs):
+        for name, v in env.items():
+            if isinstance(v, Fraction) and not isinstance(v, bool):
+                iv = ranges.of_name(name)
+                if iv is not None:
+                    lo, hi = iv
+                    assert (lo is None or v >= lo) and (hi is None or v <= hi), \
+                        f"record {i}: {name} = {v} outside its proven range {iv}\nrecords: {records!r}"
 
     # the standalone module gives the same rows as the API
     module_rows = ns["score_batch"](copy.deepcopy(records))

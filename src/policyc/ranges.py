@@ -8,6 +8,7 @@ it cannot say anything useful.
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 from . import ir
@@ -73,7 +74,29 @@ class Ranges:
             return (_add(a[0], _neg(b[1])), _add(a[1], _neg(b[0])))
         if e.op == "*":
             return _mul(a, b)
-        return None
+        share = self._part_of_cohort(e)
+        if share is not None:
+            return share
+        return _mul(a, _reciprocal(b, whole=e.right.type.repr is ir.Repr.INT))
+
+    def _part_of_cohort(self, e: ir.Arith) -> Interval | None:
+        """`c × x / max(x over team)` or `x / sum(x over team)` with x ≥ 0 and c ≥ 0 lies in [0, c]:
+        the agent is a member of their own cohort, so the denominator is at least x."""
+        den = e.right
+        if not (isinstance(den, ir.Aggregate) and den.func in ("max", "sum") and den.column):
+            return None
+        num, c = e.left, Fraction(1)
+        if isinstance(num, ir.Arith) and num.op == "*":
+            for k, x in ((num.left, num.right), (num.right, num.left)):
+                if isinstance(k, ir.Const) and isinstance(k.value, Fraction) and k.value >= 0:
+                    num, c = x, k.value
+                    break
+        if not (isinstance(num, ir.Load) and num.name == den.column):
+            return None
+        col = self.of_name(den.column)
+        if col is None or col[0] is None or col[0] < 0:
+            return None
+        return (Fraction(0), c)
 
     def r_Neg(self, e):
         a = self.of(e.operand)
@@ -119,6 +142,50 @@ class Ranges:
     def r_CountTrue(self, e):
         return (Fraction(0), Fraction(len(e.args)))
 
+    def r_Mean(self, e):
+        parts = [self.of(a) for a in e.args]
+        return _hull(parts)
+
+    def r_Abs(self, e):
+        a = self.of(e.operand)
+        if a is None:
+            return None
+        lo, hi = a
+        if lo is not None and lo >= 0:
+            return a
+        if hi is not None and hi <= 0:
+            return (-hi, None if lo is None else -lo)
+        return (Fraction(0), None if lo is None or hi is None else max(-lo, hi))
+
+    def r_Linear(self, e):
+        ys = [y for _, y in e.points]  # flat beyond the end points
+        return (min(ys), max(ys))
+
+    def r_ZeroGuard(self, e):
+        return _union([self.of(e.operand), self.of(e.default)])
+
+    def r_NaGuard(self, e):
+        m = getattr(self, "r_" + type(e.operand).__name__, None)  # the operand's range, N/A aside
+        inner = m(e.operand) if m is not None and e.operand.type.kind == "num" else None
+        return _union([inner, self.of(e.default)])
+
+    def r_Aggregate(self, e):
+        if e.func == "rank":
+            return (Fraction(1), None)
+        if e.func == "count":
+            return (Fraction(0), None)
+        col = self.of_name(e.column) if e.column else None
+        if col is None:
+            return None
+        if e.func in ("max", "min", "mean"):
+            return col
+        if e.func == "sum" and col[0] is not None and col[0] >= 0:
+            return (col[0], None)  # at least the agent's own value
+        return None
+
+    def r_History(self, e):
+        return (Fraction(0), None) if e.func == "streak" else None
+
 
 def within(inner: Interval | None, lo: Fraction | None, hi: Fraction | None) -> tuple[bool, bool]:
     """Whether inner is provably ≥ lo, and provably ≤ hi."""
@@ -153,15 +220,41 @@ def _neg(a):
     return None if a is None else -a
 
 
-def _mul(a: Interval, b: Interval) -> Interval | None:
-    if None in a or None in b:
-        # only the common case: a non-negative constant times a non-negative interval
-        for c, x in ((a, b), (b, a)):
-            if c[0] is not None and c[0] == c[1] and c[0] >= 0 and x[0] is not None and x[0] >= 0:
-                return (c[0] * x[0], None if x[1] is None else c[0] * x[1])
+def _mul(a: Interval | None, b: Interval | None) -> Interval | None:
+    """Interval product over the extended reals (None is ∓∞); 0 × ∞ counts as 0, which is sound
+    because a bound of ∞ is never a value."""
+    if a is None or b is None:
         return None
-    products = [x * y for x in a for y in b]
-    return (min(products), max(products))
+    ea = (-math.inf if a[0] is None else a[0], math.inf if a[1] is None else a[1])
+    eb = (-math.inf if b[0] is None else b[0], math.inf if b[1] is None else b[1])
+    products = [0 if x == 0 or y == 0 else x * y for x in ea for y in eb]
+    lo, hi = min(products), max(products)
+    return (None if lo == -math.inf else Fraction(lo), None if hi == math.inf else Fraction(hi))
+
+
+def _reciprocal(d: Interval | None, whole: bool) -> Interval | None:
+    """The range of 1/x for x in d. A zero denominator never yields a value (it is proven impossible,
+    or `when zero` replaces the whole formula), so x = 0 is left out; a whole x ≥ 0 is then ≥ 1."""
+    if d is None:
+        return None
+    lo, hi = d
+    if lo is not None and lo >= 0:
+        if lo == 0:
+            if not whole:
+                return (Fraction(0) if hi is None or hi == 0 else 1 / hi, None)
+            lo = Fraction(1)
+        if hi is not None and hi < lo:
+            return None
+        return (Fraction(0) if hi is None else 1 / hi, 1 / lo)
+    if hi is not None and hi <= 0:
+        r = _reciprocal((-hi, None if lo is None else -lo), whole)
+        return None if r is None else (None if r[1] is None else -r[1], -r[0])
+    return None
+
+
+def _hull(parts):
+    """The smallest interval holding every part (None if any part is unknown)."""
+    return _union(parts)
 
 
 def _min(values, low):

@@ -191,6 +191,8 @@ class _Examples:
         if not rejected and not expects:
             self.error("W406", "the example expects nothing, so it tests nothing", ex.span, "no `expect` line",
                        suggestion="add `expect NAME = VALUE` with the values the scheme gives for it")
+        if any(r is None for r in raw_records):  # a record with errors (here, or in the example it starts from)
+            return None
         if len(self.diags) > n_errors and any(d.code.startswith("E") for d in self.diags[n_errors:]):
             return None
         return ir.Example(name=ex.name.id if ex.name else None, title=ex.title,
