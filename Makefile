@@ -23,6 +23,7 @@ test: setup
 
 check: setup
 	$(BIN)/policyc check policies/
+	$(BIN)/policyc fmt --check policies/
 
 lint: setup
 	$(BIN)/ruff check src tests bench

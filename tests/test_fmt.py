@@ -885,3 +885,7 @@ def test_cli_usage_error():
         main(["fmt"])
     assert e.value.code == 2
 
+
+
+def test_every_shipped_policy_is_formatted(capsys):
+    assert main(["fmt", "--check", str(REPO / "policies")]) == 0, capsys.readouterr().err
