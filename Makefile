@@ -22,7 +22,8 @@ test: setup
 	$(BIN)/pytest
 
 check: setup
-	$(BIN)/policyc check policies/
+	$(BIN)/policyc check --deny-warnings policies/
+	$(BIN)/policyc test --min-coverage 100 policies/
 	$(BIN)/policyc fmt --check policies/
 
 lint: setup
