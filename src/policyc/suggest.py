@@ -121,7 +121,8 @@ class Suggester:
             if flip is not None:
                 name, below, above = flip
                 inp = self.inputs[name]
-                where = f"{self.owner(d)}: `{_text(x)}` crosses {written(t)} as `{name}` goes " \
+                shown_t = rt._fmt(_dec(t * 100)) + "%" if x.type.percent else written(t)
+                where = f"{self.owner(d)}: `{_text(x)}` crosses {shown_t} as `{name}` goes " \
                         f"from {written(below, inp)} to {written(above, inp)}"
                 yield where + ", before", {name: _value(inp, below)}, self.owner(d)
                 yield where + ", after", {name: _value(inp, above)}, self.owner(d)
@@ -294,6 +295,8 @@ def _expect(name: str, v, d: ir.Definition) -> str:
     if isinstance(v, str):
         return f"{name} = {v}" if v.isidentifier() else f'{name} = "{v}"'
     f = Fraction(v)
+    if d.type.percent and (f * 10 ** 6).denominator == 1:
+        return f"{name} = {rt._fmt(_dec(f * 100))}%"
     if _places(f) < 6 and (f * 10 ** 6).denominator == 1:
         return f"{name} = {written(f, None)}"
     return f"{name} ≈ {rt._fmt(_dec(Fraction(rt.round_to(f, Fraction(1, 10 ** 4), 'half_up'))))}"
