@@ -84,6 +84,25 @@ class Policy:
         batch = _Batch(self, envs)
         return [Result(batch, i) for i in range(len(envs))]
 
+    def score_frame(self, frame, *, engine: str = "auto"):
+        """Score a frame of records (Polars, pandas or Arrow); return a Polars frame of
+        agent, period and the outputs. `engine`: "polars" (columnar, exact), "python" (the
+        per-record engine), or "auto" (polars when installed and the batch fits it, else python).
+        Bad records raise RecordError exactly as `score_batch` does."""
+        from .backends import polars_engine as pe
+
+        if engine not in ("auto", "polars", "python"):
+            raise ValueError(f"unknown engine {engine!r} (auto, polars, python)")
+        if engine == "python" or (engine == "auto" and not pe.available()):
+            df = pe.to_polars(frame) if pe.available() else frame
+            return pe._python(self, df)
+        try:
+            return pe.score_frame(self, frame)
+        except pe.EngineLimit:
+            if engine == "polars":
+                raise
+            return pe._python(self, pe.to_polars(frame))
+
     def __repr__(self) -> str:
         return f"<Policy {self.name} ({len(self.inputs)} inputs, {len(self.outputs)} outputs)>"
 
