@@ -444,7 +444,7 @@ def _render_step(r: Renderer, step: C.Step):
     if isinstance(v, C.BoolV):
         return [r.b(v.b).alias(step.name)]
     if isinstance(v, C.LabelV):
-        return [r.l(v.label).alias(step.name)]
+        return [r.lab(v.label).alias(step.name)]
     items = [pl.when(r.b(c)).then(pl.lit(label)) for label, c in v.items]
     return [pl.concat_list(items).list.drop_nulls().alias(step.name)]
 
