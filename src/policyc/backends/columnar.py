@@ -130,6 +130,16 @@ class Streak:
 
 
 @_node
+class LabelMap:
+    """A label input looked up in a table of integers (`default` for the labels not listed)."""
+
+    label: str
+    labels: tuple[str, ...]
+    values: tuple[int, ...]
+    default: int | None
+
+
+@_node
 class LabelRank:
     """A grade's position, best first (0 = best)."""
 
@@ -317,9 +327,11 @@ def if_num(c, t: Num, o: Num) -> Num:
     return Num(IfI(c, align(t, s), align(o, s)), s, den)
 
 
-def round_int(num, den, mode: str):
-    """num / den (den > 0) rounded to an integer by mode, in integers only."""
-    q = FloorDiv(num, den)
+def round_int(num, den, mode: str, share=lambda n: n):
+    """num / den (den > 0) rounded to an integer by mode, in integers only. `share` turns a
+    node used several times into a column."""
+    num, den = share(num), share(den)
+    q = share(FloorDiv(num, den))
     r = Sub(num, Mul(q, den))
     nonzero = Cmp("!=", r, ZERO)
     if mode == "down":  # toward zero: floor for positives, floor + 1 for negatives with a remainder
@@ -337,7 +349,7 @@ def round_int(num, den, mode: str):
     return IfI(bump, Add(q, ONE), q)
 
 
-def round_to(x: Num, quantum: Fraction, mode: str) -> Num:
+def round_to(x: Num, quantum: Fraction, mode: str, share=lambda n: n) -> Num:
     """x rounded to a multiple of quantum (a finite decimal); its scale is the quantum's places."""
     q = const(quantum)
     if q.den is not None:
@@ -346,7 +358,7 @@ def round_to(x: Num, quantum: Fraction, mode: str) -> Num:
     e = qs - x.scale
     num = _mul(x.num, pow10(e)) if e >= 0 else x.num
     den = _mul(_mul(_den(x), Lit(qn)), pow10(-e) if e < 0 else ONE)
-    k = round_int(num, den, mode)
+    k = round_int(num, den, mode, share)
     return Num(_mul(k, Lit(qn)), qs)
 
 
@@ -362,6 +374,10 @@ class Planner:
         self.values: dict[str, object] = {}
         self.cohorts = {c.name: ("period", *c.keys) for c in policy.cohorts}
         self.guards: list[list] = []  # zero conditions collected for the innermost `when zero`
+        self.pending: list[Step] = []  # temporary columns for values used more than once
+        from ..ranges import Ranges
+
+        self.ranges = Ranges(policy)
         for inp in policy.inputs:
             t = inp.type
             if t.kind == "num":
@@ -375,8 +391,8 @@ class Planner:
         steps = []
         for d in self.p.definitions:
             v = self.lower(d.expr)
-            if isinstance(v, Num) and d.type.kind == "num":
-                v = self.to_repr(v, d.type.repr)
+            steps.extend(self.pending)
+            self.pending = []
             steps.append(Step(d.name, v))
             self.values[d.name] = self.column_of(d.name, v)
         return Plan(steps=tuple(steps), scales=self.scales, outputs=self.p.outputs)
@@ -395,8 +411,16 @@ class Planner:
             return LabelV(LCol(name))
         return v  # lists are read in place
 
-    def to_repr(self, v: Num, r: ir.Repr) -> Num:
-        return v  # rationals keep their denominator; decimals and ints have none by construction
+    def share(self, x):
+        """x as a column, when it is used more than once (so engines compute it once)."""
+        simple = (Col, Lit, NullI)
+        if isinstance(x, Num) and isinstance(x.num, simple) and (x.den is None or isinstance(x.den, simple)):
+            return x
+        if isinstance(x, BoolV) and isinstance(x.b, (BCol, BLit)):
+            return x
+        name = f"·t{id(self)}_{len(self.pending)}_{len(self.values)}"
+        self.pending.append(Step(name, x))
+        return self.column_of(name, x)
 
     # ── dispatch ──
     def lower(self, e: ir.Expr):
@@ -463,15 +487,15 @@ class Planner:
         return neg(self.num(e.operand))
 
     def l_Abs(self, e):
-        x = self.num(e.operand)
+        x = self.share(self.num(e.operand))
         return Num(IfI(Cmp("<", x.num, ZERO), Neg(x.num), x.num), x.scale, x.den)
 
     def l_MinMax(self, e):
-        vals = [self.num(a) for a in e.args]
+        vals = [self.share(self.num(a)) for a in e.args]
         out = vals[0]
         for v in vals[1:]:
             better = cmp("<" if e.func == "min" else ">", v, out)
-            out = if_num(better, v, out)
+            out = self.share(if_num(better, v, out))
         return out
 
     def l_Mean(self, e):
@@ -489,14 +513,29 @@ class Planner:
         return total
 
     def l_Round(self, e: ir.Round):
-        return round_to(self.num(e.operand), e.quantum, e.mode.value)
+        return round_to(self.share(self.num(e.operand)), e.quantum, e.mode.value, self.share_int)
+
+    def share_int(self, node):
+        """An integer node as a column (round_int reads its numerator and quotient several times)."""
+        if isinstance(node, (Col, Lit)):
+            return node
+        return self.share(Num(node, 0)).num
 
     def l_Clamp(self, e: ir.Clamp):
+        from ..ranges import within
+
+        lo_v = e.lo.value if isinstance(e.lo, ir.Const) else None
+        hi_v = e.hi.value if isinstance(e.hi, ir.Const) else None
+        ok_lo, ok_hi = within(self.ranges.of(e.operand), lo_v, hi_v)
+        need_lo = e.lo is not None and not (lo_v is not None and ok_lo)
+        need_hi = e.hi is not None and not (hi_v is not None and ok_hi)
         x = self.num(e.operand)
-        if e.hi is not None:
+        if need_hi:
+            x = self.share(x)
             hi = self.num(e.hi)
             x = if_num(cmp(">", x, hi), hi, x)
-        if e.lo is not None:
+        if need_lo:
+            x = self.share(x)
             lo = self.num(e.lo)
             x = if_num(cmp("<", x, lo), lo, x)
         return x
@@ -560,6 +599,9 @@ class Planner:
 
     # ── tables ──
     def l_Cases(self, e: ir.Cases):
+        mapped = self.label_map(e)
+        if mapped is not None:
+            return mapped
         if e.otherwise is not None:
             out = self.lower(e.otherwise.result)
         else:
@@ -570,6 +612,37 @@ class Planner:
         for row in reversed(e.rows):
             out = self.choose(self.cond(row.cond), self.lower(row.result), out)
         return out
+
+    def label_map(self, e: ir.Cases):
+        """`by label: a -> 20, b -> 15`: one lookup, when every row tests one label input against
+        labels and gives a constant number."""
+        subject, table = None, {}
+        for row in e.rows:
+            tests = _label_tests(row.cond)
+            if tests is None or not isinstance(row.result, ir.Const) or isinstance(row.result.value, (bool, str)) \
+                    or row.result.value is None:
+                return None
+            s_, labels = tests
+            if subject not in (None, s_):
+                return None
+            subject = s_
+            for lab in labels:
+                table.setdefault(lab, row.result.value)
+        if subject is None:
+            return None
+        if e.otherwise is not None:
+            if not isinstance(e.otherwise.result, ir.Const) or isinstance(e.otherwise.result.value, (bool, str)):
+                return None
+            default = e.otherwise.result.value
+        else:
+            default = None
+        values = [const(v) for v in table.values()]
+        scale = max([v.scale for v in values] + ([const(default).scale] if default is not None else []))
+        if any(v.den is not None for v in values) or (default is not None and const(default).den is not None):
+            return None
+        ints = tuple(align(v, scale).value for v in values)
+        dflt = None if default is None else align(const(default), scale).value
+        return Num(LabelMap(subject, tuple(table), ints, dflt), scale)
 
     def l_Linear(self, e: ir.Linear):
         x = self.num(e.subject)
@@ -672,3 +745,177 @@ class Planner:
         if isinstance(col, BoolV):
             return BoolV(Prev(col.b))
         return LabelV(Prev(col.label))
+
+
+def _label_tests(cond: ir.Expr):
+    """(input, labels) when cond is `x = a` or `x = a or x = b …` for one label input x."""
+    if isinstance(cond, ir.Logic) and cond.op == "or":
+        a, b = _label_tests(cond.left), _label_tests(cond.right)
+        if a is None or b is None or a[0] != b[0]:
+            return None
+        return a[0], a[1] + b[1]
+    if isinstance(cond, ir.Compare) and cond.ops == ("=",) and len(cond.operands) == 2:
+        x, v = cond.operands
+        if isinstance(x, ir.Load) and isinstance(v, ir.Const) and isinstance(v.value, str) \
+                and x.type.kind == "label":
+            return x.name, (v.value,)
+    return None
+
+
+# ───────────────────────── bounds: may a plan run in 64-bit integers? ─────────────────────────
+
+INT64_SAFE = 2 ** 62
+
+
+class _Unbounded(Exception):
+    pass
+
+
+class Bounds:
+    """Sound integer bounds for every integer node of a plan, from the batch's input bounds.
+
+    An engine may compute in fast 64-bit integers (which wrap silently on overflow) only when
+    every integer the plan can produce — every intermediate included — is proven to lie within
+    ±2^62 for this batch; otherwise it uses checked 38-digit integers."""
+
+    def __init__(self, inputs: dict[str, tuple[int, int]], rows: int):
+        self.env = dict(inputs)  # column name → (lo, hi)
+        self.rows = max(rows, 1)
+        self.memo: dict[int, tuple[int, int]] = {}
+
+    def fits_int64(self, plan: Plan, extra=()) -> bool:
+        try:
+            for step in plan.steps:
+                v = step.value
+                if isinstance(v, Num):
+                    self.env[step.name] = self.of(v.num)
+                    if v.den is not None:
+                        self.env[step.name + "·den"] = self.of(v.den)
+                else:
+                    self.walk_other(v)
+            for node in extra:
+                self.walk_other(node)
+        except _Unbounded:
+            return False
+        return all(abs(lo) < INT64_SAFE and abs(hi) < INT64_SAFE for lo, hi in self.memo.values()) and \
+            all(abs(lo) < INT64_SAFE and abs(hi) < INT64_SAFE for lo, hi in self.env.values())
+
+    def walk_other(self, node):
+        """Bound the integer nodes inside conditions, labels and lists too."""
+        if isinstance(node, (BoolV,)):
+            return self.walk_other(node.b)
+        if isinstance(node, LabelV):
+            return self.walk_other(node.label)
+        if isinstance(node, ListV):
+            for _, b in node.items:
+                self.walk_other(b)
+            return None
+        if isinstance(node, Cmp):
+            self.of(node.a)
+            self.of(node.b)
+            return None
+        if attrs.has(type(node)):
+            for f in attrs.fields(type(node)):
+                v = getattr(node, f.name)
+                if attrs.has(type(v)):
+                    if _is_int_node(v):
+                        self.of(v)
+                    else:
+                        self.walk_other(v)
+        return None
+
+    def of(self, n) -> tuple[int, int]:
+        key = id(n)
+        got = self.memo.get(key)
+        if got is None:
+            got = getattr(self, "b_" + type(n).__name__)(n)
+            self.memo[key] = got
+        return got
+
+    def b_Col(self, n):
+        if n.name not in self.env:
+            raise _Unbounded()
+        return self.env[n.name]
+
+    def b_Lit(self, n):
+        return (n.value, n.value)
+
+    def b_NullI(self, n):
+        return (0, 0)
+
+    def b_Add(self, n):
+        a, b = self.of(n.a), self.of(n.b)
+        return (a[0] + b[0], a[1] + b[1])
+
+    def b_Sub(self, n):
+        a, b = self.of(n.a), self.of(n.b)
+        return (a[0] - b[1], a[1] - b[0])
+
+    def b_Mul(self, n):
+        a, b = self.of(n.a), self.of(n.b)
+        p = [x * y for x in a for y in b]
+        return (min(p), max(p))
+
+    def b_Neg(self, n):
+        a = self.of(n.a)
+        return (-a[1], -a[0])
+
+    def b_FloorDiv(self, n):
+        a, b = self.of(n.a), self.of(n.b)
+        lo_b = max(b[0], 1)  # divisors are > 0 by construction
+        cands = [x // y for x in a for y in (lo_b, max(b[1], lo_b))]
+        return (min(cands + [a[0], 0]) if a[0] < 0 else min(cands), max(cands + [0]) if a[1] > 0 else max(cands))
+
+    def b_IfI(self, n):
+        self.walk_other(n.cond)
+        a, b = self.of(n.then), self.of(n.other)
+        return (min(a[0], b[0]), max(a[1], b[1]))
+
+    def b_Win(self, n):
+        if n.func == "count":
+            return (0, self.rows)
+        a = self.of(n.arg)
+        if n.func == "sum":
+            return (min(0, a[0] * self.rows), max(0, a[1] * self.rows))
+        return a
+
+    def b_Rank(self, n):
+        self.of(n.num)
+        if n.den is not None:
+            self.of(n.den)
+            self.products(n.num, n.den)
+        return (0, self.rows + 1)
+
+    def products(self, num, den):
+        """Ranks and picks of fractions compare num_i × den_j: bound those products too."""
+        a, b = self.of(num), self.of(den)
+        p = [x * y for x in a for y in b]
+        key = ("cross", id(num), id(den))
+        self.memo[hash(key)] = (min(p), max(p))
+
+    def b_WinArgmax(self, n):
+        self.products(n.num, n.den)
+        return self.of(n.num) if n.part == "num" else self.of(n.den)
+
+    def b_Prev(self, n):
+        return self.of(n.arg) if _is_int_node(n.arg) else (0, 1)
+
+    def b_Streak(self, n):
+        self.walk_other(n.cond)
+        return (0, self.rows)
+
+    def b_LabelMap(self, n):
+        vals = list(n.values) + ([n.default] if n.default is not None else [])
+        return (min(vals), max(vals))
+
+    def b_LabelRank(self, n):
+        return (0, len(n.labels))
+
+
+_INT_NODES = (Col, Lit, NullI, Add, Sub, Mul, Neg, FloorDiv, IfI, Win, Rank, WinArgmax, Streak, LabelMap, LabelRank)
+
+
+def _is_int_node(n) -> bool:
+    if isinstance(n, Prev):
+        return _is_int_node(n.arg)
+    return isinstance(n, _INT_NODES)

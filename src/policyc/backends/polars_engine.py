@@ -41,12 +41,17 @@ def available() -> bool:
 
 
 class Renderer:
-    def __init__(self, ordinal: str = "·ordinal"):
+    """Plan nodes → Polars expressions, over integers of one type: Int64 when the batch's bounds
+    prove every value fits (fast), else checked Decimal(38, 0)."""
+
+    def __init__(self, wide: bool = True, ordinal: str = "·ordinal"):
         self.ordinal = ordinal
+        self.wide = wide
+        self.int = INT if wide else pl.Int64
         self.checks: list = []  # boolean expressions that must be false on every row
 
     def lit(self, v: int):
-        return pl.lit(Decimal(v), dtype=INT)
+        return pl.lit(Decimal(v), dtype=INT) if self.wide else pl.lit(v, dtype=pl.Int64)
 
     def i(self, n):
         m = getattr(self, "i_" + type(n).__name__)
@@ -59,7 +64,7 @@ class Renderer:
         return self.lit(n.value)
 
     def i_NullI(self, n):
-        return pl.lit(None, dtype=INT)
+        return pl.lit(None, dtype=self.int)
 
     def i_Add(self, n):
         return self.i(n.a) + self.i(n.b)
@@ -82,7 +87,7 @@ class Renderer:
     def i_Win(self, n):
         keys = list(n.keys)
         if n.func == "count":
-            return pl.len().cast(pl.Int64).cast(INT).over(keys)
+            return pl.len().cast(pl.Int64).cast(self.int).over(keys)
         x = self.i(n.arg)
         agg = {"max": x.max(), "min": x.min(), "sum": x.sum()}[n.func]
         return agg.over(keys)
@@ -90,7 +95,7 @@ class Renderer:
     def i_Rank(self, n):
         keys = list(n.keys)
         if n.den is None:
-            return self.i(n.num).rank("min", descending=n.descending).over(keys).cast(pl.Int64).cast(INT)
+            return self.i(n.num).rank("min", descending=n.descending).over(keys).cast(pl.Int64).cast(self.int)
         # fractions: order each window by a float key, then prove the order exactly (each value is
         # ≤ the one before it, compared in integers) and find the ties exactly; the rank is the
         # position where a row's run of equal values starts. A wrong float order is refused.
@@ -108,7 +113,7 @@ class Renderer:
         tie = (mine == theirs).fill_null(False)
         pos = ordered(pl.int_range(pl.len(), dtype=pl.Int64))
         start = pl.when(tie).then(pl.lit(-1, dtype=pl.Int64)).otherwise(pos)
-        return (ordered(start.cum_max()) + 1).cast(INT)
+        return (ordered(start.cum_max()) + 1).cast(self.int)
 
     def i_WinArgmax(self, n):
         """Pick the extreme num/den of each window by a float key, then prove the pick exactly:
@@ -152,11 +157,17 @@ class Renderer:
         idx = self.ordered(pl.int_range(pl.len(), dtype=pl.Int64))
         starts = pl.when(c & prev_c & consecutive).then(pl.lit(-1, dtype=pl.Int64)).otherwise(idx)
         last_start = self.ordered(starts.cum_max())
-        return pl.when(c).then(idx - last_start + 1).otherwise(0).cast(INT)
+        return pl.when(c).then(idx - last_start + 1).otherwise(0).cast(self.int)
+
+    def i_LabelMap(self, n):
+        conv = Decimal if self.wide else int
+        return pl.col(n.label).replace_strict(list(n.labels), [conv(v) for v in n.values],
+                                               default=None if n.default is None else conv(n.default),
+                                               return_dtype=self.int)
 
     def i_LabelRank(self, n):
         return self.lab(n.label).replace_strict(list(n.labels), list(range(len(n.labels))),
-                                              return_dtype=pl.Int64).cast(INT)
+                                              return_dtype=pl.Int64).cast(self.int)
 
     # booleans
     def b(self, n):
@@ -267,13 +278,12 @@ def _scaled(df, name: str, inp: ir.Input):
     s = df.schema[name]
     col = pl.col(name)
     if s.is_integer():
-        return col.cast(INT), 0
+        return col.cast(pl.Int128), 0
     if isinstance(s, pl.Decimal):
         scale = s.scale
         if scale > MAX_SCALE:
             raise _Fallback()
-        return (col.cast(pl.Decimal(38, scale)) * pl.lit(Decimal(10) ** scale, dtype=pl.Decimal(38, 0))).cast(INT), \
-            scale
+        return col.to_physical().cast(pl.Int128), scale  # a Decimal(p, s) is held as value × 10^s already
     if s == pl.String or s.is_float():
         text = col.cast(pl.String) if s != pl.String else col.str.strip_chars()
         plain = df.select(text.str.contains(r"^-?[0-9]+(\.[0-9]+)?$").fill_null(True).all()).item()
@@ -282,13 +292,13 @@ def _scaled(df, name: str, inp: ir.Input):
         scale = df.select(text.str.extract(r"\.([0-9]+)$").str.len_chars().max()).item() or 0
         if scale > MAX_SCALE:
             raise _Fallback()
-        return (text.str.to_decimal(scale=scale) * pl.lit(Decimal(10) ** scale, dtype=pl.Decimal(38, 0))).cast(INT), \
-            scale
+        return text.str.to_decimal(scale=scale).to_physical().cast(pl.Int128), scale
     raise _Fallback()
 
 
 def prepare(policy: ir.Policy, df):
-    """The frame with inputs as engine columns and the input scales; _Fallback if any doubt."""
+    """Inputs as scaled integer columns (checked 38-digit), their scales and their bounds;
+    raises _Fallback when any row needs the careful reader."""
     cols = set(df.columns)
     needed = {"agent", "period", *(i.name for i in policy.inputs)}
     if needed - cols or (not policy.allow_extra and cols - needed):
@@ -299,6 +309,7 @@ def prepare(policy: ir.Policy, df):
     ok = [pl.col("agent").is_not_null() & (pl.col("agent").str.len_chars() > 0),
           pl.col("period").str.contains(_PERIOD_RX[policy.period]).fill_null(False)]
     scales = {}
+    numeric = []
     for inp in policy.inputs:
         name = inp.name
         col = pl.col(name)
@@ -309,28 +320,10 @@ def prepare(policy: ir.Policy, df):
                 ok.append(col.is_nan().not_().fill_null(True) & col.is_infinite().not_().fill_null(True))
             x, scale = _scaled(df, name, inp)
             scales[name] = scale
+            numeric.append(inp)
             exprs.append(x.alias(name))
-            checks = []
-            unit = Decimal(10) ** scale
-            dom = inp.domain or rt._DEFAULT.get(inp.kind, ())
-            if inp.kind == "count" and scale:
-                checks.append((x % pl.lit(unit, dtype=INT)) == 0)
-            big = pl.lit(Decimal(10) ** 31 * unit, dtype=INT)
-            checks.append((x < big) & (x > -big))
-            if dom:
-                alt = None
-                for lo, hi in dom:
-                    t = pl.lit(True)
-                    if lo is not None:  # x ≥ lo·10^s ⟺ x ≥ ⌈lo·10^s⌉ for a whole x
-                        t = t & (x >= pl.lit(Decimal(-((-Fraction(lo) * 10 ** scale) // 1)), dtype=INT))
-                    if hi is not None:
-                        t = t & (x <= pl.lit(Decimal((Fraction(hi) * 10 ** scale) // 1), dtype=INT))
-                    alt = t if alt is None else alt | t
-                checks.append(alt)
-            good = checks[0]
-            for c in checks[1:]:
-                good = good & c
-            ok.append((good.fill_null(False) | ~present) if inp.na else (good.fill_null(False) & present))
+            good = _value_checks(inp, x, scale)
+            ok.append((good.fill_null(False) & present) if not inp.na else (good.fill_null(True)))
         elif inp.kind in ("grade", "choice"):
             if dtype not in (pl.String, pl.Categorical) and not isinstance(dtype, (pl.Categorical, pl.Enum)):
                 raise _Fallback()
@@ -342,30 +335,71 @@ def prepare(policy: ir.Policy, df):
             if dtype != pl.String:
                 raise _Fallback()
             exprs.append(col)
-            ok.append(pl.lit(True) if inp.na else present)
+            if not inp.na:
+                ok.append(present)
         else:  # bool
             if dtype != pl.Boolean:
                 raise _Fallback()
             exprs.append(col)
-            ok.append(pl.lit(True) if inp.na else present)
+            if not inp.na:
+                ok.append(present)
     all_ok = ok[0]
     for c in ok[1:]:
         all_ok = all_ok & c
+    stats = [pl.col(i.name).min().alias(f"·lo·{i.name}") for i in numeric] + \
+            [pl.col(i.name).max().alias(f"·hi·{i.name}") for i in numeric]
     try:
         out = df.select(*exprs, all_ok.alias("·ok"))
+        summary = out.select(pl.col("·ok").all().alias("·all"), *stats).row(0, named=True)
     except (pl.exceptions.ComputeError, pl.exceptions.InvalidOperationError) as e:
         raise _Fallback() from e
-    if not out["·ok"].all():
+    if not summary["·all"]:
         raise _Fallback()
-    out = out.drop("·ok")
-    if out.select(pl.struct("agent", "period").is_duplicated().any()).item():
+    bounds = {}
+    for i in numeric:
+        lo, hi = summary[f"·lo·{i.name}"], summary[f"·hi·{i.name}"]
+        bounds[i.name] = (int(lo) if lo is not None else 0, int(hi) if hi is not None else 0)
+    return out.drop("·ok"), scales, bounds
+
+
+def _value_checks(inp: ir.Input, x, scale: int):
+    """Whole counts, the reader's size limit and the input's domain, on the scaled Int128 column."""
+    def lit(v):
+        return pl.lit(v, dtype=pl.Int128)
+
+    unit = 10 ** scale
+    checks = [pl.lit(True)]
+    if inp.kind == "count" and scale:
+        checks.append((x % lit(unit)) == 0)
+    if 31 + scale < 38:  # the Python reader refuses magnitudes of 10^31 and more
+        big = 10 ** 31 * unit
+        checks.append((x < lit(big)) & (x > lit(-big)))
+    dom = inp.domain or rt._DEFAULT.get(inp.kind, ())
+    if dom:
+        alt = None
+        for lo, hi in dom:
+            t = pl.lit(True)
+            if lo is not None:  # x ≥ lo·10^s ⟺ x ≥ ⌈lo·10^s⌉ for a whole x
+                t = t & (x >= lit(int(-((-Fraction(lo) * unit) // 1))))
+            if hi is not None:
+                t = t & (x <= lit(int((Fraction(hi) * unit) // 1)))
+            alt = t if alt is None else alt | t
+        checks.append(alt)
+    good = checks[0]
+    for c in checks[1:]:
+        good = good & c
+    return good
+
+
+def check_keys(policy: ir.Policy, data):
+    """No agent twice in a period; team-level inputs equal within their cohort; _Fallback if not."""
+    if data.select(pl.struct("agent", "period").is_duplicated().any()).item():
         raise _Fallback()
     for c in policy.cohorts:
         keys = ["period", *c.keys]
         for inp in policy.inputs:
-            if inp.same_over == c.name and out.select((pl.col(inp.name).n_unique().over(keys) > 1).any()).item():
+            if inp.same_over == c.name and data.select((pl.col(inp.name).n_unique().over(keys) > 1).any()).item():
                 raise _Fallback()
-    return out, scales
 
 
 # ───────────────────────── scoring ─────────────────────────
@@ -378,37 +412,35 @@ def score_frame(policy, frame):
     p: ir.Policy = policy.ir
     df = to_polars(frame)
     try:
-        data, scales = prepare(p, df)
+        data, scales, bounds = prepare(p, df)
         planner = C.Planner(p, scales)
         requires = planner.requires()
         plan = planner.plan()
+        wide = not C.Bounds(bounds, len(data)).fits_int64(plan, [C.BoolV(r) for r in requires])
+        data = data.with_columns(pl.col(n).cast(INT if wide else pl.Int64) for n in bounds)
+        check_keys(p, data)
+        return _run(p, data, requires, plan, wide)
     except _Fallback:
         return _python(policy, df)
     except C.Unsupported as e:
         raise EngineLimit(f"the polars engine cannot compute this policy exactly: {e}") from e
-    try:
-        return _run(p, data, planner, requires, plan)
-    except _RequireBroken:
-        return _python(policy, df)
-    except C.Unsupported as e:
-        raise EngineLimit(f"the polars engine cannot compute this policy exactly: {e}") from e
 
 
-def _run(p, data, planner, requires, plan):
-    r = Renderer()
+def _run(p, data, requires, plan, wide):
+    r = Renderer(wide)
     if requires:
         cond = r.b(requires[0])
         for q in requires[1:]:
             cond = cond & r.b(q)
         if not data.select(cond.fill_null(False).all()).item():
-            raise _RequireBroken()
+            raise _Fallback()
     lf = data.lazy()
     types = {d.name: d for d in p.definitions}
     for step in plan.steps:
         lf = lf.with_columns(_render_step(r, step))
     outputs = [pl.col("agent"), pl.col("period")]
     for name in p.outputs:
-        outputs.append(_public(types[name], plan_value(plan, name)).alias(name))
+        outputs.append(_public(types[name], plan_value(plan, name), wide).alias(name))
     checks = [c.alias(f"·check{i}") for i, (_, c) in enumerate(r.checks)]
     try:
         result = lf.select(*outputs, *checks).collect()
@@ -449,13 +481,13 @@ def _render_step(r: Renderer, step: C.Step):
     return [pl.concat_list(items).list.drop_nulls().alias(step.name)]
 
 
-def _public(d: ir.Definition, v):
+def _public(d: ir.Definition, v, wide: bool = True):
     """The output column: Int64 for whole numbers, Decimal(38, s) for decimals, Decimal(38, 20)
     for rationals (rounded half-up at the 20th place, as the Python engine shows them)."""
     if isinstance(v, C.Num):
-        num = pl.col(v.num.name)
+        num = pl.col(v.num.name) if wide else pl.col(v.num.name).cast(INT)
         if v.den is not None:
-            den = pl.col(v.den.name)
+            den = pl.col(v.den.name) if wide else pl.col(v.den.name).cast(INT)
             places = 20
             e = places - v.scale
             n = num * pl.lit(Decimal(10) ** e, dtype=INT) if e >= 0 else num
@@ -466,6 +498,9 @@ def _public(d: ir.Definition, v):
             k = pl.when(bump).then(q + 1).otherwise(q)
             return k * pl.lit(Decimal(1).scaleb(-places), dtype=pl.Decimal(38, places))
         if d.type.repr is ir.Repr.INT:
+            if not wide:
+                raw = pl.col(v.num.name)
+                return raw // (10 ** v.scale) if v.scale else raw
             whole = num // pl.lit(Decimal(10) ** v.scale, dtype=INT) if v.scale else num
             return whole.cast(pl.Int64)
         if v.scale == 0:
