@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
+AUTO_COLUMNAR = 50_000  # records from which `--engine auto` picks the columnar engine
 
 
 class _Parser(argparse.ArgumentParser):
@@ -40,8 +41,12 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("score", help="score a file of agent-period records")
     _records_args(s)
-    s.add_argument("--format", choices=["table", "csv", "jsonl", "json"], default=None,
-                   help="output format (default: table on a terminal, jsonl otherwise)")
+    s.add_argument("--format", choices=["table", "csv", "jsonl", "json", "parquet"], default=None,
+                   help="output format (default: table on a terminal, jsonl otherwise; parquet needs -o)")
+    s.add_argument("--engine", choices=["auto", "python", "polars", "duckdb"], default="auto",
+                   help="python (per record), polars (columnar), duckdb (SQL), or auto (default: python for "
+                        f"fewer than {AUTO_COLUMNAR:,} records, polars for more when it is installed); "
+                        "all give the same results")
     s.add_argument("-o", "--output", help="write the results to this file (whole or not at all)")
     s.add_argument("--rejects", metavar="FILE",
                    help="score the valid records and write the bad ones, with reasons, to FILE (JSON Lines)")
@@ -72,7 +77,7 @@ _MODULE_VERBS = {"test": "policyc.testing", "fmt": "policyc.fmt", "doc": "policy
 def _records_args(p):
     p.add_argument("policy")
     p.add_argument("records", help="CSV, JSON (array of objects) or JSON Lines file; - for stdin")
-    p.add_argument("--input-format", choices=["csv", "json", "jsonl"], default=None)
+    p.add_argument("--input-format", choices=["csv", "json", "jsonl", "parquet"], default=None)
     p.add_argument("--encoding", default="utf-8", help="text encoding of the records file (e.g. gbk)")
     p.add_argument("--allow-extra", action="store_true", help="ignore fields the policy does not use")
 
@@ -231,11 +236,65 @@ def _policy_and_records(args):
     return policy, records, EXIT_OK
 
 
+def _is_parquet(args) -> bool:
+    return args.input_format == "parquet" or (args.input_format is None and
+                                               str(args.records).lower().endswith((".parquet", ".pq")))
+
+
+def _read_frame(args):
+    """The records as a Polars frame for the columnar engines: CSV cells and JSON values as text
+    (their exact decimal text), Parquet columns as stored."""
+    import polars as pl
+
+    from .records import InputError, read_records
+
+    try:
+        if _is_parquet(args):
+            return None, pl.read_parquet(args.records)
+        records = read_records(args.records, fmt=args.input_format, encoding=args.encoding)
+    except (InputError, OSError) as e:
+        _err(f"policyc: {e}")
+        return None, None
+    except pl.exceptions.PolarsError as e:
+        _err(f"policyc: cannot read {args.records}: {e}")
+        return None, None
+    names: dict[str, None] = {}
+    for r in records:
+        if isinstance(r, dict):
+            names.update(dict.fromkeys(r))
+    if not records or not all(isinstance(r, dict) for r in records):
+        return records, None  # not a table of records: the Python engine reports it precisely
+
+    def text(v):
+        if v is None or isinstance(v, (str, bool)):
+            return v
+        return str(v) if not isinstance(v, float) else repr(v)
+
+    data = {n: [text(r.get(n)) if n in r else None for r in records] for n in names}
+    if any(isinstance(v, bool) for col in data.values() for v in col) or \
+            any(n not in r for r in records for n in names):
+        return records, None  # mixed types or missing fields: the Python engine reports them precisely
+    return records, pl.DataFrame(data, schema={n: pl.String for n in names})
+
+
 def cmd_score(args) -> int:
-    from . import ir, output
+    from . import output
     from .runtime import RecordError
 
-    policy, records, status = _policy_and_records(args)
+    engine = args.engine
+    fmt = args.format or ("table" if sys.stdout.isatty() and not args.output else "jsonl")
+    if fmt == "parquet" and not args.output:
+        _err("policyc: --format parquet writes a file: give it with -o")
+        return EXIT_INPUT
+    records = None
+    if engine != "python":
+        status, records = _score_columnar(args, fmt)
+        if status is not None:
+            return status
+    if records is not None:
+        policy, status = _load_policy(args.policy)
+    else:
+        policy, records, status = _policy_and_records(args) if not _is_parquet(args) else _parquet_records(args)
     if policy is None:
         return status
     rejected = []
@@ -257,7 +316,13 @@ def cmd_score(args) -> int:
             bad = {x.index for x in issues}
             keep = [i for i in keep if i not in bad]
     rows = [r.as_row() for r in results]
-    fmt = args.format or ("table" if sys.stdout.isatty() and not args.output else "jsonl")
+    return _write_results(args, fmt, rows, policy, None) if not rejected and not args.rejects else \
+        _write_with_rejects(args, fmt, rows, policy, rejected)
+
+
+def _write_with_rejects(args, fmt, rows, policy, rejected) -> int:
+    from . import ir, output
+
     try:
         if args.rejects:
             rejected.sort(key=lambda x: x.index)
@@ -268,9 +333,29 @@ def cmd_score(args) -> int:
                 if policy.ir.cohorts or any(isinstance(n, ir.History) for d in policy.ir.definitions
                                             for n in ir.walk(d.expr)):
                     _err("policyc: note: team and history values were computed without the rejected records")
+    except OSError as e:
+        _err(f"policyc: cannot write: {e}")
+        return EXIT_INPUT
+    return _write_results(args, fmt, rows, policy, None)
+
+
+def _write_results(args, fmt, rows, policy, frame) -> int:
+    """Write scored rows (dicts) or a scored frame in the chosen format."""
+    from . import output
+
+    try:
+        if fmt == "parquet":
+            import polars as pl
+
+            if frame is None:
+                frame = pl.DataFrame(rows, infer_schema_length=None)
+            _write_parquet(frame, args.output)
+            return EXIT_OK
+        if rows is None:
+            rows = frame.to_dicts()
         if fmt == "table":
             if args.output:
-                _err("policyc: --format table prints to the terminal; choose csv, jsonl or json for -o")
+                _err("policyc: --format table prints to the terminal; choose csv, jsonl, json or parquet for -o")
                 return EXIT_INPUT
             output.render_table(rows, title=f"{policy.name}" + (f" — {policy.title}" if policy.title else ""))
             return EXIT_OK
@@ -283,6 +368,99 @@ def cmd_score(args) -> int:
         _err(f"policyc: cannot write: {e}")
         return EXIT_INPUT
     return EXIT_OK
+
+
+def _write_parquet(frame, path: str) -> None:
+    """Write a Parquet file whole or not at all (a temporary file renamed into place)."""
+    import tempfile
+
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".", prefix=".policyc-", suffix=".tmp")
+    os.close(fd)
+    try:
+        frame.write_parquet(tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _parquet_records(args):
+    policy, status = _load_policy(args.policy)
+    if policy is None:
+        return None, None, status
+    records, frame = _read_frame(args)
+    if frame is None:
+        return None, None, EXIT_INPUT
+    return policy, frame.to_dicts(), EXIT_OK
+
+
+def _score_columnar(args, fmt):
+    """Score with a columnar engine: (exit status, None); or (None, records already read, if any)
+    to let the Python engine do it (auto on a small batch, `--rejects`, or a file whose records
+    the columnar reader cannot take as a table)."""
+    from . import output
+    from .runtime import RecordError
+
+    try:
+        import polars  # noqa: F401
+    except ImportError:
+        if args.engine == "auto":
+            return None, None
+        _err(f"policyc: the {args.engine} engine needs Polars: pip install 'policyc[polars]'")
+        return EXIT_INPUT, None
+    if args.rejects or args.allow_extra:
+        if args.engine != "auto":
+            _err("policyc: --rejects and --allow-extra use the python engine; drop --engine or use "
+                 "--engine python")
+            return EXIT_INPUT, None
+        return None, None
+    policy, status = _load_policy(args.policy)
+    if policy is None:
+        return status, None
+    records, frame = _read_frame(args)
+    if records is None and frame is None:
+        return EXIT_INPUT, None
+    if frame is None or (args.engine == "auto" and len(frame) < AUTO_COLUMNAR):
+        return None, records if records is not None else frame.to_dicts()
+    engine = "polars" if args.engine == "auto" else args.engine
+    from .backends.polars_engine import EngineLimit
+
+    try:
+        with _progress(f"scoring {len(frame):,} records with the {engine} engine"):
+            result = policy.score_frame(frame, engine=engine if args.engine != "auto" else "auto")
+    except RecordError as e:
+        for issue in e.errors:
+            _err(output.format_issue(issue))
+        n = len({x.index for x in e.errors})
+        _err(f"policyc: {n} bad record(s) of {len(frame)}; nothing was scored "
+             "(use --rejects FILE to score the valid ones)")
+        return EXIT_INPUT, None
+    except EngineLimit as e:
+        _err(f"policyc: {e}; use --engine python")
+        return EXIT_INPUT, None
+    return _write_results(args, fmt, None, policy, result), None
+
+
+class _progress:
+    """A spinner with the elapsed time on stderr, for long runs on a terminal."""
+
+    def __init__(self, what: str):
+        self.what = what
+        self.status = None
+
+    def __enter__(self):
+        if sys.stderr.isatty() and not os.environ.get("NO_COLOR"):
+            from rich.console import Console
+
+            self.status = Console(file=sys.stderr).status(self.what)
+            self.status.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        if self.status is not None:
+            self.status.__exit__(*exc)
+        return False
 
 
 def _renumber(issue, keep):
