@@ -244,3 +244,20 @@ def test_bad_records_are_reported_alike_by_every_engine(tmp_path, capsys):
 def _csv_records(path):
     with open(path, encoding="utf-8-sig", newline="") as f:
         return [{k: (None if v == "" else v) for k, v in r.items()} for r in csv.DictReader(f)]
+
+
+def test_float_and_pandas_frames_are_read_by_their_shortest_text():
+    policy = policyc.loads("policy f\nperiod month\ninput a : money\ninput r : percent\n"
+                           "pay s = a * r round 0.01\npay t = a * r\n")
+    frame = pl.DataFrame({"agent": ["p", "q", "z"], "period": ["2026-01"] * 3,
+                          "a": [0.1, 1234.5, 1e-7], "r": [0.07, 0.3333, 0.5]})
+    compare(policy, frame.to_dicts(), frame)
+
+
+def test_pandas_and_arrow_frames():
+    policy = _policy(POLICIES / "taobao_aftersales.policy")
+    records = _csv_records(POLICIES / "samples" / "taobao_aftersales.csv")
+    frame = pl.DataFrame(records, schema={k: pl.String for k in records[0]})
+    compare(policy, records, frame.to_arrow())
+    pd = pytest.importorskip("pandas")
+    compare(policy, records, frame.to_pandas())
