@@ -420,24 +420,25 @@ def score_frame(policy, frame):
         requires = planner.requires()
         plan = planner.plan()
         wide = not C.Bounds(bounds, len(data)).fits_int64(plan, [C.BoolV(r) for r in requires])
-        data = data.with_columns(pl.col(n).cast(INT if wide else pl.Int64) for n in bounds)
         check_keys(p, data)
-        return _run(p, data, requires, plan, wide)
+        return _run(p, data, requires, plan, wide, casts=[pl.col(n).cast(INT if wide else pl.Int64) for n in bounds])
     except _Fallback:
         return _python(policy, df)
     except C.Unsupported as e:
         raise EngineLimit(f"the polars engine cannot compute this policy exactly: {e}") from e
 
 
-def _run(p, data, requires, plan, wide):
+def _run(p, data, requires, plan, wide, casts=()):
     r = Renderer(wide)
+    lf = data.lazy()
+    if casts:
+        lf = lf.with_columns(casts)
+    broken = None
     if requires:
         cond = r.b(requires[0])
         for q in requires[1:]:
             cond = cond & r.b(q)
-        if not data.select(cond.fill_null(False).all()).item():
-            raise _Fallback()
-    lf = data.lazy()
+        broken = (~cond.fill_null(False)).alias("·broken")  # a `require` fails: the Python reader says how
     types = {d.name: d for d in p.definitions}
     for step in plan.steps:
         lf = lf.with_columns(_render_step(r, step))
@@ -445,16 +446,24 @@ def _run(p, data, requires, plan, wide):
     for name in p.outputs:
         outputs.append(_public(types[name], plan_value(plan, name), wide).alias(name))
     checks = [c.alias(f"·check{i}") for i, (_, c) in enumerate(r.checks)]
+    if broken is not None:
+        checks.append(broken)
     try:
         result = lf.select(*outputs, *checks).collect()
     except (pl.exceptions.ComputeError, pl.exceptions.InvalidOperationError) as e:
+        if broken is not None and data.lazy().with_columns(casts).select(broken.any()).collect().item():
+            raise _Fallback() from e  # a broken `require` explains it: the records are reported instead
         if "overflow" in str(e) or "conversion" in str(e):
             raise EngineLimit(f"a value does not fit the polars engine's exact 38-digit arithmetic ({e})") from e
         raise
+    if broken is not None:
+        if result["·broken"].any():
+            raise _Fallback()
+        result = result.drop("·broken")
     for i, (what, _) in enumerate(r.checks):
         if result[f"·check{i}"].fill_null(False).any():
             raise EngineLimit(what)
-    result = result.drop([f"·check{i}" for i in range(len(checks))])
+    result = result.drop([f"·check{i}" for i in range(len(r.checks))])
     for name in p.outputs:
         d = types[name]
         if not d.type.optional and result[name].null_count():
