@@ -508,19 +508,23 @@ def _public(d: ir.Definition, v, wide: bool = True):
             rem = n - q * dd
             bump = ((rem * 2 > dd) | ((rem * 2 == dd) & (n > 0)))
             k = pl.when(bump).then(q + 1).otherwise(q)
-            return k * pl.lit(Decimal(1).scaleb(-places), dtype=pl.Decimal(38, places))
+            return _as_decimal(k, places, wide=True)
         if d.type.repr is ir.Repr.INT:
             if not wide:
                 raw = pl.col(v.num.name)
                 return raw // (10 ** v.scale) if v.scale else raw
             whole = num // pl.lit(Decimal(10) ** v.scale, dtype=INT) if v.scale else num
             return whole.cast(pl.Int64)
-        if v.scale == 0:
-            return num
-        return num * pl.lit(Decimal(1).scaleb(-v.scale), dtype=pl.Decimal(38, v.scale))
+        return _as_decimal(pl.col(v.num.name), v.scale, wide)
     if isinstance(v, C.ListV):
         return pl.col(d.name)
     return pl.col(d.name)
+
+
+def _as_decimal(unscaled, scale: int, wide: bool):
+    """Integers in units of 10^-scale as a Decimal(38, scale) column: the same bits, reinterpreted."""
+    raw = unscaled.to_physical() if wide else unscaled.cast(pl.Int128)
+    return raw.reinterpret(dtype=pl.Decimal(38, scale))
 
 
 def _python(policy, df):
