@@ -273,99 +273,111 @@ class _RequireBroken(_Fallback):
     """A `require` fails on some row: the Python engine's reader says which, exactly."""
 
 
-def _scaled(df, name: str, inp: ir.Input):
-    """(expression for the scaled integer column, scale, ok-expression) for a numeric input."""
-    s = df.schema[name]
-    col = pl.col(name)
-    if s.is_integer():
-        return col.cast(pl.Int128), 0
-    if isinstance(s, pl.Decimal):
-        scale = s.scale
-        if scale > MAX_SCALE:
+def _parse_text_numbers(df, policy: ir.Policy):
+    """Numeric inputs held as text or floats, parsed to exact decimals (floats by their shortest
+    text); _Fallback if a value is not a plain decimal or needs more places than the engine takes."""
+    parsed = []
+    for inp in policy.inputs:
+        dtype = df.schema[inp.name]
+        if inp.kind not in _NUMERIC or dtype.is_integer() or isinstance(dtype, pl.Decimal):
+            continue
+        if dtype != pl.String and not dtype.is_float():
             raise _Fallback()
-        return col.to_physical().cast(pl.Int128), scale  # a Decimal(p, s) is held as value × 10^s already
-    if s == pl.String or s.is_float():
-        text = col.cast(pl.String) if s != pl.String else col.str.strip_chars()
-        plain = df.select(text.str.contains(r"^-?[0-9]+(\.[0-9]+)?$").fill_null(True).all()).item()
-        if not plain:
+        col = pl.col(inp.name)
+        text = col.cast(pl.String) if dtype != pl.String else col.str.strip_chars()
+        plain, scale = df.select(text.str.contains(r"^-?[0-9]+(\.[0-9]+)?$").fill_null(True).all().alias("a"),
+                                 text.str.extract(r"\.([0-9]+)$").str.len_chars().max().alias("b")).row(0)
+        scale = scale or 0
+        if not plain or scale > MAX_SCALE:
             raise _Fallback()
-        scale = df.select(text.str.extract(r"\.([0-9]+)$").str.len_chars().max()).item() or 0
-        if scale > MAX_SCALE:
-            raise _Fallback()
-        return text.str.to_decimal(scale=scale).to_physical().cast(pl.Int128), scale
-    raise _Fallback()
+        parsed.append(text.str.to_decimal(scale=scale).alias(inp.name))
+    return df.with_columns(parsed) if parsed else df
+
+
+def _scale_of(dtype) -> int:
+    return dtype.scale if isinstance(dtype, pl.Decimal) else 0
+
+
+def _as_int(col, dtype, wide: bool):
+    """A number column as scaled integers of the engine's type (a Decimal(p, s) column holds
+    value × 10^s already)."""
+    if isinstance(dtype, pl.Decimal):
+        return col.to_physical().cast(INT if wide else pl.Int64)
+    return col.cast(INT if wide else pl.Int64)
 
 
 def prepare(policy: ir.Policy, df):
-    """Inputs as scaled integer columns (checked 38-digit), their scales and their bounds;
-    raises _Fallback when any row needs the careful reader."""
+    """Check the columns, parse text numbers, and find each numeric input's scale and bounds
+    (in scaled integers); _Fallback when any doubt needs the careful reader."""
     cols = set(df.columns)
     needed = {"agent", "period", *(i.name for i in policy.inputs)}
     if needed - cols or (not policy.allow_extra and cols - needed):
         raise _Fallback()
     if df.schema["agent"] != pl.String or df.schema["period"] != pl.String:
         raise _Fallback()
-    exprs = [pl.col("agent"), pl.col("period"), _ordinal(policy.period).alias("·ordinal")]
+    for inp in policy.inputs:
+        dtype = df.schema[inp.name]
+        if inp.kind in ("grade", "choice"):
+            if dtype != pl.String and not isinstance(dtype, (pl.Categorical, pl.Enum)):
+                raise _Fallback()
+        elif inp.kind == "text" and dtype != pl.String:
+            raise _Fallback()
+        elif inp.kind == "bool" and dtype != pl.Boolean:
+            raise _Fallback()
+    df = _parse_text_numbers(df, policy)
+    numeric = [i for i in policy.inputs if i.kind in _NUMERIC]
+    scales = {i.name: _scale_of(df.schema[i.name]) for i in numeric}
+    if any(sc > MAX_SCALE for sc in scales.values()):
+        raise _Fallback()
+    stats = [e for i in numeric for e in (pl.col(i.name).min().alias(f"·lo·{i.name}"),
+                                          pl.col(i.name).max().alias(f"·hi·{i.name}"))]
+    summary = df.select(stats).row(0, named=True) if stats else {}
+    bounds = {}
+    for i in numeric:
+        lo, hi = summary[f"·lo·{i.name}"], summary[f"·hi·{i.name}"]
+        unit = 10 ** scales[i.name]
+        bounds[i.name] = (int(Decimal(lo) * unit) if lo is not None else 0,
+                          int(Decimal(hi) * unit) if hi is not None else 0)
+    return df, scales, bounds
+
+
+def _input_columns(policy: ir.Policy, df, scales, wide: bool, ordinal: bool):
+    """The engine's input columns and the per-row well-formedness condition."""
+    exprs = [pl.col("agent"), pl.col("period")]
+    if ordinal:
+        exprs.append(_ordinal(policy.period).alias("·ordinal"))
     ok = [pl.col("agent").is_not_null() & (pl.col("agent").str.len_chars() > 0),
           pl.col("period").str.contains(_PERIOD_RX[policy.period]).fill_null(False)]
-    scales = {}
-    numeric = []
     for inp in policy.inputs:
         name = inp.name
         col = pl.col(name)
-        dtype = df.schema[name]
         present = col.is_not_null()
         if inp.kind in _NUMERIC:
-            if dtype.is_float():
-                ok.append(col.is_nan().not_().fill_null(True) & col.is_infinite().not_().fill_null(True))
-            x, scale = _scaled(df, name, inp)
-            scales[name] = scale
-            numeric.append(inp)
+            x = _as_int(col, df.schema[name], wide)
             exprs.append(x.alias(name))
-            good = _value_checks(inp, x, scale)
-            ok.append((good.fill_null(False) & present) if not inp.na else (good.fill_null(True)))
+            good = _value_checks(inp, x, scales[name], wide)
+            ok.append((good.fill_null(False) & present) if not inp.na else good.fill_null(True))
         elif inp.kind in ("grade", "choice"):
-            if dtype not in (pl.String, pl.Categorical) and not isinstance(dtype, (pl.Categorical, pl.Enum)):
-                raise _Fallback()
             x = col.cast(pl.String)
             exprs.append(x.alias(name))
             member = x.is_in(list(inp.type.labels))
             ok.append(member | ~present if inp.na else member.fill_null(False))
-        elif inp.kind == "text":
-            if dtype != pl.String:
-                raise _Fallback()
-            exprs.append(col)
-            if not inp.na:
-                ok.append(present)
-        else:  # bool
-            if dtype != pl.Boolean:
-                raise _Fallback()
+        else:
             exprs.append(col)
             if not inp.na:
                 ok.append(present)
     all_ok = ok[0]
     for c in ok[1:]:
         all_ok = all_ok & c
-    stats = [pl.col(i.name).min().alias(f"·lo·{i.name}") for i in numeric] + \
-            [pl.col(i.name).max().alias(f"·hi·{i.name}") for i in numeric]
-    try:
-        out = df.select(*exprs, all_ok.alias("·ok"))
-        summary = out.select(pl.col("·ok").all().alias("·all"), *stats).row(0, named=True)
-    except (pl.exceptions.ComputeError, pl.exceptions.InvalidOperationError) as e:
-        raise _Fallback() from e
-    if not summary["·all"]:
-        raise _Fallback()
-    bounds = {}
-    for i in numeric:
-        lo, hi = summary[f"·lo·{i.name}"], summary[f"·hi·{i.name}"]
-        bounds[i.name] = (int(lo) if lo is not None else 0, int(hi) if hi is not None else 0)
-    return out.drop("·ok"), scales, bounds
+    return exprs, all_ok
 
 
-def _value_checks(inp: ir.Input, x, scale: int):
-    """Whole counts, the reader's size limit and the input's domain, on the scaled Int128 column."""
+def _value_checks(inp: ir.Input, x, scale: int, wide: bool):
+    """Whole counts, the reader's size limit and the input's domain, on the scaled integers."""
     def lit(v):
-        return pl.lit(v, dtype=pl.Int128)
+        if wide:
+            return pl.lit(Decimal(v), dtype=INT)
+        return pl.lit(max(min(v, 2 ** 63 - 1), -(2 ** 63)), dtype=pl.Int64)
 
     unit = 10 ** scale
     checks = [pl.lit(True)]
@@ -421,18 +433,32 @@ def score_frame(policy, frame):
         plan = planner.plan()
         wide = not C.Bounds(bounds, len(data)).fits_int64(plan, [C.BoolV(r) for r in requires])
         check_keys(p, data)
-        return _run(p, data, requires, plan, wide, casts=[pl.col(n).cast(INT if wide else pl.Int64) for n in bounds])
+        return _run(p, data, scales, requires, plan, wide)
     except _Fallback:
         return _python(policy, df)
     except C.Unsupported as e:
         raise EngineLimit(f"the polars engine cannot compute this policy exactly: {e}") from e
 
 
-def _run(p, data, requires, plan, wide, casts=()):
+def _needs_ordinal(plan: C.Plan) -> bool:
+    import attrs
+
+    def walk(n):
+        if isinstance(n, (C.Prev, C.Streak)):
+            return True
+        if attrs.has(type(n)):
+            return any(walk(getattr(n, f.name)) for f in attrs.fields(type(n)))
+        if isinstance(n, tuple):
+            return any(walk(x) for x in n)
+        return False
+
+    return any(walk(s.value) for s in plan.steps)
+
+
+def _run(p, data, scales, requires, plan, wide):
     r = Renderer(wide)
-    lf = data.lazy()
-    if casts:
-        lf = lf.with_columns(casts)
+    inputs, ok = _input_columns(p, data, scales, wide, _needs_ordinal(plan))
+    lf = data.lazy().select(*inputs, ok.alias("·ok"))
     broken = None
     if requires:
         cond = r.b(requires[0])
@@ -449,17 +475,19 @@ def _run(p, data, requires, plan, wide, casts=()):
     if broken is not None:
         checks.append(broken)
     try:
-        result = lf.select(*outputs, *checks).collect()
+        result = lf.select(*outputs, *checks, pl.col("·ok")).collect()
     except (pl.exceptions.ComputeError, pl.exceptions.InvalidOperationError) as e:
-        if broken is not None and data.lazy().with_columns(casts).select(broken.any()).collect().item():
-            raise _Fallback() from e  # a broken `require` explains it: the records are reported instead
+        probe = data.lazy().select(*inputs, ok.alias("·ok"))
+        if not probe.select(pl.col("·ok").all()).collect().item():
+            raise _Fallback() from e  # a bad record explains it: the records are reported instead
+        if broken is not None and probe.select(broken.any()).collect().item():
+            raise _Fallback() from e
         if "overflow" in str(e) or "conversion" in str(e):
             raise EngineLimit(f"a value does not fit the polars engine's exact 38-digit arithmetic ({e})") from e
         raise
-    if broken is not None:
-        if result["·broken"].any():
-            raise _Fallback()
-        result = result.drop("·broken")
+    if not result["·ok"].all() or (broken is not None and result["·broken"].any()):
+        raise _Fallback()
+    result = result.drop(["·ok"] + (["·broken"] if broken is not None else []))
     for i, (what, _) in enumerate(r.checks):
         if result[f"·check{i}"].fill_null(False).any():
             raise EngineLimit(what)
