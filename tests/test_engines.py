@@ -259,5 +259,5 @@ def test_pandas_and_arrow_frames():
     records = _csv_records(POLICIES / "samples" / "taobao_aftersales.csv")
     frame = pl.DataFrame(records, schema={k: pl.String for k in records[0]})
     compare(policy, records, frame.to_arrow())
-    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pandas")
     compare(policy, records, frame.to_pandas())
