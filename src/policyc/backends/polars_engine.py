@@ -325,6 +325,7 @@ def prepare(policy: ir.Policy, df):
         elif inp.kind == "bool" and dtype != pl.Boolean:
             raise _Fallback()
     df = _parse_text_numbers(df, policy)
+    _check_batch_level(policy, df)
     numeric = [i for i in policy.inputs if i.kind in _NUMERIC]
     scales = {i.name: _scale_of(df.schema[i.name]) for i in numeric}
     if any(sc > MAX_SCALE for sc in scales.values()):
@@ -341,35 +342,80 @@ def prepare(policy: ir.Policy, df):
     return df, scales, bounds
 
 
-def _input_columns(policy: ir.Policy, df, scales, wide: bool, ordinal: bool):
-    """The engine's input columns and the per-row well-formedness condition."""
+def _check_batch_level(policy: ir.Policy, df) -> None:
+    """Checks decided once per batch from a column's distinct values and counts (agents, periods,
+    labels, missing values), so rows need no test of their own; _Fallback on any doubt."""
+    if df.height == 0:
+        return
+    nulls = df.null_count().row(0, named=True)
+    if nulls["agent"] or nulls["period"]:
+        raise _Fallback()
+    if df.select(pl.col("agent").str.len_bytes().min()).item() == 0:
+        raise _Fallback()
+    for period in df.get_column("period").unique().to_list():
+        try:
+            rt.read_period(period, policy.period)
+        except rt._Bad:
+            raise _Fallback() from None
+    for inp in policy.inputs:
+        if nulls[inp.name] and not inp.na:
+            raise _Fallback()
+        if inp.kind in ("grade", "choice"):
+            seen = df.get_column(inp.name).cast(pl.String).unique().drop_nulls().to_list()
+            if any(v not in inp.type.labels for v in seen):
+                raise _Fallback()
+
+
+def _ordinals(policy: ir.Policy, df):
+    """Each row's period as an ordinal (consecutive periods differ by 1), from its distinct labels."""
+    labels = df.get_column("period").unique().to_list()
+    return pl.col("period").replace_strict(labels, [rt.read_period(x, policy.period) for x in labels],
+                                           return_dtype=pl.Int64)
+
+
+def _input_columns(policy: ir.Policy, df, scales, wide: bool, ordinal: bool, bounds=None):
+    """The engine's input columns and the per-row well-formedness condition (only the checks
+    the batch's bounds do not already prove; agents, periods, labels and nulls were checked
+    once per batch)."""
     exprs = [pl.col("agent"), pl.col("period")]
     if ordinal:
-        exprs.append(_ordinal(policy.period).alias("·ordinal"))
-    ok = [pl.col("agent").is_not_null() & (pl.col("agent").str.len_chars() > 0),
-          pl.col("period").str.contains(_PERIOD_RX[policy.period]).fill_null(False)]
+        exprs.append(_ordinals(policy, df).alias("·ordinal"))
+    ok = []
     for inp in policy.inputs:
         name = inp.name
         col = pl.col(name)
-        present = col.is_not_null()
         if inp.kind in _NUMERIC:
             x = _as_int(col, df.schema[name], wide)
             exprs.append(x.alias(name))
-            good = _value_checks(inp, x, scales[name], wide)
-            ok.append((good.fill_null(False) & present) if not inp.na else good.fill_null(True))
+            if bounds is not None and _proven(inp, bounds[name], scales[name]):
+                continue
+            ok.append(_value_checks(inp, x, scales[name], wide).fill_null(True))
         elif inp.kind in ("grade", "choice"):
-            x = col.cast(pl.String)
-            exprs.append(x.alias(name))
-            member = x.is_in(list(inp.type.labels))
-            ok.append(member | ~present if inp.na else member.fill_null(False))
+            exprs.append(col.cast(pl.String).alias(name))
         else:
             exprs.append(col)
-            if not inp.na:
-                ok.append(present)
-    all_ok = ok[0]
-    for c in ok[1:]:
+    all_ok = pl.lit(True)
+    for c in ok:
         all_ok = all_ok & c
     return exprs, all_ok
+
+
+def _proven(inp: ir.Input, bound: tuple[int, int], scale: int) -> bool:
+    """Whether the batch's least and greatest value prove every value of the column valid: a whole
+    column (scale 0) for a count, within the size limit, inside one alternative of the domain."""
+    lo, hi = bound
+    unit = 10 ** scale
+    if inp.kind == "count" and scale:
+        return False
+    if not (-(10 ** 31) * unit < lo and hi < 10 ** 31 * unit):
+        return False
+    dom = inp.domain or rt._DEFAULT.get(inp.kind, ())
+    if not dom:
+        return True
+    for a, b in dom:
+        if (a is None or Fraction(lo, unit) >= a) and (b is None or Fraction(hi, unit) <= b):
+            return True
+    return False
 
 
 def _value_checks(inp: ir.Input, x, scale: int, wide: bool):
@@ -433,7 +479,7 @@ def score_frame(policy, frame):
         plan = planner.plan()
         wide = not C.Bounds(bounds, len(data)).fits_int64(plan, [C.BoolV(r) for r in requires])
         check_keys(p, data)
-        return _run(p, data, scales, requires, plan, wide)
+        return _run(p, data, scales, requires, plan, wide, bounds)
     except _Fallback:
         return _python(policy, df)
     except C.Unsupported as e:
@@ -455,9 +501,9 @@ def _needs_ordinal(plan: C.Plan) -> bool:
     return any(walk(s.value) for s in plan.steps)
 
 
-def _run(p, data, scales, requires, plan, wide):
+def _run(p, data, scales, requires, plan, wide, bounds=None):
     r = Renderer(wide)
-    inputs, ok = _input_columns(p, data, scales, wide, _needs_ordinal(plan))
+    inputs, ok = _input_columns(p, data, scales, wide, _needs_ordinal(plan), bounds)
     lf = data.lazy().select(*inputs, ok.alias("·ok"))
     broken = None
     if requires:
