@@ -261,3 +261,16 @@ def test_pandas_and_arrow_frames():
     compare(policy, records, frame.to_arrow())
     pytest.importorskip("pandas")
     compare(policy, records, frame.to_pandas())
+
+
+@pytest.mark.parametrize("tier", ["i128", "dec"])
+@pytest.mark.parametrize("sample", SAMPLES, ids=lambda p: p.stem)
+def test_every_integer_type_gives_the_same_results(sample, tier, monkeypatch):
+    """The engine computes in Int64, Int128 or checked Decimal(38, 0) as the batch's bounds allow;
+    each type must give the same results (here forced wider than needed)."""
+    from policyc.backends import polars_engine
+
+    monkeypatch.setattr(polars_engine, "FORCE_INT", tier)
+    policy = _policy(POLICIES / f"{sample.stem}.policy")
+    records = _csv_records(sample)
+    compare(policy, records, pl.DataFrame(records, schema={k: pl.String for k in records[0]}))

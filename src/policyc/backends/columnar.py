@@ -765,6 +765,7 @@ def _label_tests(cond: ir.Expr):
 # ───────────────────────── bounds: may a plan run in 64-bit integers? ─────────────────────────
 
 INT64_SAFE = 2 ** 62
+INT128_SAFE = 2 ** 126
 
 
 class _Unbounded(Exception):
@@ -784,6 +785,10 @@ class Bounds:
         self.memo: dict[int, tuple[int, int]] = {}
 
     def fits_int64(self, plan: Plan, extra=()) -> bool:
+        return self.fits(plan, extra, INT64_SAFE)
+
+    def largest(self, plan: Plan, extra=()) -> int | None:
+        """The largest magnitude any integer of the plan can take for this batch (None: unbounded)."""
         try:
             for step in plan.steps:
                 v = step.value
@@ -796,9 +801,13 @@ class Bounds:
             for node in extra:
                 self.walk_other(node)
         except _Unbounded:
-            return False
-        return all(abs(lo) < INT64_SAFE and abs(hi) < INT64_SAFE for lo, hi in self.memo.values()) and \
-            all(abs(lo) < INT64_SAFE and abs(hi) < INT64_SAFE for lo, hi in self.env.values())
+            return None
+        values = list(self.memo.values()) + list(self.env.values())
+        return max((max(abs(lo), abs(hi)) for lo, hi in values), default=0)
+
+    def fits(self, plan: Plan, extra, limit: int) -> bool:
+        top = self.largest(plan, extra)
+        return top is not None and top < limit
 
     def walk_other(self, node):
         """Bound the integer nodes inside conditions, labels and lists too."""

@@ -27,6 +27,7 @@ except ImportError:  # pragma: no cover - exercised only without polars
 
 INT = None if pl is None else pl.Decimal(38, 0)
 MAX_SCALE = 18
+FORCE_INT = None  # tests only: "i128" or "dec" to render with a wider integer type than needed
 
 
 class EngineLimit(Exception):
@@ -44,14 +45,14 @@ class Renderer:
     """Plan nodes → Polars expressions, over integers of one type: Int64 when the batch's bounds
     prove every value fits (fast), else checked Decimal(38, 0)."""
 
-    def __init__(self, wide: bool = True, ordinal: str = "·ordinal"):
+    def __init__(self, wide=True, ordinal: str = "·ordinal"):
         self.ordinal = ordinal
-        self.wide = wide
-        self.int = INT if wide else pl.Int64
+        self.int = _int_type(wide)
+        self.wide = self.int == INT
         self.checks: list = []  # boolean expressions that must be false on every row
 
     def lit(self, v: int):
-        return pl.lit(Decimal(v), dtype=INT) if self.wide else pl.lit(v, dtype=pl.Int64)
+        return pl.lit(Decimal(v), dtype=INT) if self.wide else pl.lit(v, dtype=self.int)
 
     def i(self, n):
         m = getattr(self, "i_" + type(n).__name__)
@@ -76,7 +77,7 @@ class Renderer:
         return self.i(n.a) * self.i(n.b)
 
     def i_Neg(self, n):
-        return -self.i(n.a)
+        return self.lit(0) - self.i(n.a)  # Polars has no negation for Int128
 
     def i_FloorDiv(self, n):
         return self.i(n.a) // self.i(n.b)
@@ -298,12 +299,20 @@ def _scale_of(dtype) -> int:
     return dtype.scale if isinstance(dtype, pl.Decimal) else 0
 
 
-def _as_int(col, dtype, wide: bool):
+def _int_type(wide):
+    """The engine's integer type: True/"dec" = checked Decimal(38, 0); False/"i64" = Int64;
+    "i128" = Int128 (both fast, and used only where the batch's bounds prove no overflow)."""
+    if wide is True or wide == "dec":
+        return INT
+    return pl.Int128 if wide == "i128" else pl.Int64
+
+
+def _as_int(col, dtype, wide):
     """A number column as scaled integers of the engine's type (a Decimal(p, s) column holds
     value × 10^s already)."""
     if isinstance(dtype, pl.Decimal):
-        return col.to_physical().cast(INT if wide else pl.Int64)
-    return col.cast(INT if wide else pl.Int64)
+        return col.to_physical().cast(_int_type(wide))
+    return col.cast(_int_type(wide))
 
 
 def prepare(policy: ir.Policy, df):
@@ -418,11 +427,15 @@ def _proven(inp: ir.Input, bound: tuple[int, int], scale: int) -> bool:
     return False
 
 
-def _value_checks(inp: ir.Input, x, scale: int, wide: bool):
+def _value_checks(inp: ir.Input, x, scale: int, wide):
     """Whole counts, the reader's size limit and the input's domain, on the scaled integers."""
+    itype = _int_type(wide)
+
     def lit(v):
-        if wide:
+        if itype == INT:
             return pl.lit(Decimal(v), dtype=INT)
+        if itype == pl.Int128:
+            return pl.lit(max(min(v, 2 ** 127 - 1), -(2 ** 127)), dtype=pl.Int128)
         return pl.lit(max(min(v, 2 ** 63 - 1), -(2 ** 63)), dtype=pl.Int64)
 
     unit = 10 ** scale
@@ -477,7 +490,10 @@ def score_frame(policy, frame):
         planner = C.Planner(p, scales)
         requires = planner.requires()
         plan = planner.plan()
-        wide = not C.Bounds(bounds, len(data)).fits_int64(plan, [C.BoolV(r) for r in requires])
+        top = C.Bounds(bounds, len(data)).largest(plan, [C.BoolV(r) for r in requires])
+        wide = "dec" if top is None or top >= C.INT128_SAFE else "i128" if top >= C.INT64_SAFE else "i64"
+        if FORCE_INT is not None and (FORCE_INT == "dec" or (FORCE_INT == "i128" and wide != "dec")):
+            wide = FORCE_INT  # tests: a wider type than the bounds need (never a narrower one)
         check_keys(p, data)
         return _run(p, data, scales, requires, plan, wide, bounds)
     except _Fallback:
@@ -567,13 +583,14 @@ def _render_step(r: Renderer, step: C.Step):
     return [pl.concat_list(items).list.drop_nulls().alias(step.name)]
 
 
-def _public(d: ir.Definition, v, wide: bool = True):
+def _public(d: ir.Definition, v, wide=True):
     """The output column: Int64 for whole numbers, Decimal(38, s) for decimals, Decimal(38, 20)
     for rationals (rounded half-up at the 20th place, as the Python engine shows them)."""
+    dec = _int_type(wide) == INT
     if isinstance(v, C.Num):
-        num = pl.col(v.num.name) if wide else pl.col(v.num.name).cast(INT)
+        num = pl.col(v.num.name) if dec else pl.col(v.num.name).cast(INT)
         if v.den is not None:
-            den = pl.col(v.den.name) if wide else pl.col(v.den.name).cast(INT)
+            den = pl.col(v.den.name) if dec else pl.col(v.den.name).cast(INT)
             places = 20
             e = places - v.scale
             n = num * pl.lit(Decimal(10) ** e, dtype=INT) if e >= 0 else num
@@ -584,12 +601,12 @@ def _public(d: ir.Definition, v, wide: bool = True):
             k = pl.when(bump).then(q + 1).otherwise(q)
             return _as_decimal(k, places, wide=True)
         if d.type.repr is ir.Repr.INT:
-            if not wide:
+            if not dec:
                 raw = pl.col(v.num.name)
-                return raw // (10 ** v.scale) if v.scale else raw
+                return (raw // (10 ** v.scale) if v.scale else raw).cast(pl.Int64)
             whole = num // pl.lit(Decimal(10) ** v.scale, dtype=INT) if v.scale else num
             return whole.cast(pl.Int64)
-        return _as_decimal(pl.col(v.num.name), v.scale, wide)
+        return _as_decimal(pl.col(v.num.name), v.scale, dec)
     if isinstance(v, C.ListV):
         return pl.col(d.name)
     return pl.col(d.name)
