@@ -119,12 +119,14 @@ class Renderer:
     def i_WinArgmax(self, n):
         """Pick the extreme num/den of each window by a float key, then prove the pick exactly:
         every row's value must be ≤ (≥) the pick, compared in integers; otherwise the batch is
-        refused (EngineLimit). Floats only choose a candidate; they never become a value."""
+        refused (EngineLimit). Floats only choose a candidate; they never become a value. The
+        numerator and denominator are taken from the same row (a struct), never from two."""
         num, den = self.i(n.num), self.i(n.den)
         key = num.cast(pl.Float64) / den.cast(pl.Float64)
         keys = list(n.keys)
-        pick_num = (num.sort_by(key).last() if n.largest else num.sort_by(key).first()).over(keys)
-        pick_den = (den.sort_by(key).last() if n.largest else den.sort_by(key).first()).over(keys)
+        pair = pl.struct(num.alias("n"), den.alias("d")).sort_by(key)
+        pick = (pair.last() if n.largest else pair.first()).over(keys)
+        pick_num, pick_den = pick.struct.field("n"), pick.struct.field("d")
         mine, best = num * pick_den, pick_num * den
         self.checks.append(("a cohort maximum could not be picked exactly",
                             (mine > best) if n.largest else (mine < best)))
@@ -132,6 +134,12 @@ class Renderer:
 
     def ordered(self, x):
         return x.over("agent", order_by=self.ordinal)
+
+    def follows(self):
+        """In a frame sorted by agent and period: this row's agent had a record the period before,
+        and it is the row just above."""
+        o = pl.col(self.ordinal)
+        return ((pl.col("agent").shift(1) == pl.col("agent")) & (o.shift(1) == o - 1)).fill_null(False)
 
     def any(self, n):
         """Render a node of any kind (integer, condition or label)."""
@@ -144,21 +152,18 @@ class Renderer:
             return self.b(n)
         return self.i(n)
 
+    # History runs on a frame sorted by (agent, period) (see _run): the period before is the row
+    # above when `follows()`, and runs of consecutive periods are plain cumulative scans.
     def i_Prev(self, n):
         x = self.any(n.arg)
-        o = pl.col(self.ordinal)
-        consecutive = self.ordered(o.shift(1)) == o - 1
-        return pl.when(consecutive).then(self.ordered(x.shift(1))).otherwise(None)
+        return pl.when(self.follows()).then(x.shift(1)).otherwise(None)
 
     def i_Streak(self, n):
         c = self.b(n.cond).fill_null(False)
-        o = pl.col(self.ordinal)
-        prev_c = self.ordered(c.shift(1)).fill_null(False)
-        consecutive = (self.ordered(o.shift(1)) == o - 1).fill_null(False)
-        idx = self.ordered(pl.int_range(pl.len(), dtype=pl.Int64))
-        starts = pl.when(c & prev_c & consecutive).then(pl.lit(-1, dtype=pl.Int64)).otherwise(idx)
-        last_start = self.ordered(starts.cum_max())
-        return pl.when(c).then(idx - last_start + 1).otherwise(0).cast(self.int)
+        idx = pl.int_range(pl.len(), dtype=pl.Int64)
+        go_on = c & self.follows() & c.shift(1).fill_null(False)
+        starts = pl.when(go_on).then(pl.lit(-1, dtype=pl.Int64)).otherwise(idx)
+        return pl.when(c).then(idx - starts.cum_max() + 1).otherwise(0).cast(self.int)
 
     def i_LabelMap(self, n):
         conv = Decimal if self.wide else int
@@ -519,8 +524,11 @@ def _needs_ordinal(plan: C.Plan) -> bool:
 
 def _run(p, data, scales, requires, plan, wide, bounds=None):
     r = Renderer(wide)
-    inputs, ok = _input_columns(p, data, scales, wide, _needs_ordinal(plan), bounds)
+    history = _needs_ordinal(plan)
+    inputs, ok = _input_columns(p, data, scales, wide, history, bounds)
     lf = data.lazy().select(*inputs, ok.alias("·ok"))
+    if history:  # agents' records in period order, so history is a scan; the input order is restored below
+        lf = lf.with_row_index("·row").sort(pl.col("agent").hash(7), "agent", "·ordinal")
     broken = None
     if requires:
         cond = r.b(requires[0])
@@ -536,8 +544,11 @@ def _run(p, data, scales, requires, plan, wide, bounds=None):
     checks = [c.alias(f"·check{i}") for i, (_, c) in enumerate(r.checks)]
     if broken is not None:
         checks.append(broken)
+    final = lf.select(*outputs, *checks, pl.col("·ok"), *([pl.col("·row")] if history else []))
+    if history:
+        final = final.sort("·row").drop("·row")
     try:
-        result = lf.select(*outputs, *checks, pl.col("·ok")).collect()
+        result = final.collect()
     except (pl.exceptions.ComputeError, pl.exceptions.InvalidOperationError) as e:
         probe = data.lazy().select(*inputs, ok.alias("·ok"))
         if not probe.select(pl.col("·ok").all()).collect().item():
