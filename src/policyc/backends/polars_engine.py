@@ -528,7 +528,7 @@ def _run(p, data, scales, requires, plan, wide, bounds=None):
     inputs, ok = _input_columns(p, data, scales, wide, history, bounds)
     lf = data.lazy().select(*inputs, ok.alias("·ok"))
     if history:  # agents' records in period order, so history is a scan; the input order is restored below
-        lf = lf.with_row_index("·row").sort(pl.col("agent").hash(7), "agent", "·ordinal")
+        lf = lf.with_row_index("·row").sort("agent", "·ordinal")
     broken = None
     if requires:
         cond = r.b(requires[0])
