@@ -86,13 +86,18 @@ class Policy:
 
     def score_frame(self, frame, *, engine: str = "auto"):
         """Score a frame of records (Polars, pandas or Arrow); return a Polars frame of
-        agent, period and the outputs. `engine`: "polars" (columnar, exact), "python" (the
-        per-record engine), or "auto" (polars when installed and the batch fits it, else python).
-        Bad records raise RecordError exactly as `score_batch` does."""
+        agent, period and the outputs. `engine`: "polars" (columnar, exact), "duckdb" (the policy
+        as one SQL query run by DuckDB, exact; `frame` may also be the path of a CSV or Parquet
+        file), "python" (the per-record engine), or "auto" (polars when installed and the batch
+        fits it, else python). Bad records raise RecordError exactly as `score_batch` does."""
         from .backends import polars_engine as pe
 
-        if engine not in ("auto", "polars", "python"):
-            raise ValueError(f"unknown engine {engine!r} (auto, polars, python)")
+        if engine not in ("auto", "polars", "duckdb", "python"):
+            raise ValueError(f"unknown engine {engine!r} (auto, polars, duckdb, python)")
+        if engine == "duckdb":
+            from .backends import sql
+
+            return sql.score_duckdb(self, frame)
         if engine == "python" or (engine == "auto" and not pe.available()):
             df = pe.to_polars(frame) if pe.available() else frame
             return pe._python(self, df)

@@ -1,0 +1,1091 @@
+"""The SQL backend: a columnar plan (backends/columnar.py) rendered as one SQL query.
+
+The query is built as a sqlglot expression tree and rendered per dialect: `duckdb` (run
+in-process by `score_duckdb`) and `spark` (Spark SQL, ANSI mode). There is no second
+lowering from the IR: every value is the plan's `Num(num, scale, den)` over integer nodes,
+and the integers are *checked* — DuckDB `HUGEINT` and Spark `DECIMAL(38, 0)` raise on
+overflow — so a result is exact or the query fails; it is never approximated.
+
+Shape of the query (docs/sql.md):
+
+- `_policyc_0` reads the table: agent, period, the period's ordinal, and every input
+  converted — a number to its scaled integer, exactly (the decimal text's digits; a value
+  with more decimals than its scale, or not a plain decimal, makes the query fail), labels
+  and text as text, conditions as booleans, N/A as NULL.
+- `_policyc_1`, `_policyc_2`, …: one SELECT per dependency level, each adding the columns
+  whose inputs are in earlier relations; a window (cohort value, rank, previous, streak)
+  always reads an earlier relation.
+- the final SELECT: agent, period and the outputs (whole numbers BIGINT, decimals
+  DECIMAL(38, s), fractions rounded half-up to DECIMAL(38, 20), booleans, labels, lists),
+  behind a guard that raises on a record that is not valid (with `validate=True`) and on a
+  cohort pick or rank whose exact proof failed.
+
+`compile_validation_sql` is the companion query that lists the bad rows instead of
+failing; `score_duckdb` runs it first and hands a batch with a bad row to the Python
+engine's reader, so bad records are reported exactly as `policyc score` reports them.
+"""
+
+from __future__ import annotations
+
+import os
+from fractions import Fraction
+
+from .. import ir
+from .. import runtime as rt
+from . import columnar as C
+from .polars_engine import EngineLimit  # one exception for every engine's limits
+
+try:  # sqlglot is optional: `pip install policyc[sql]`
+    from sqlglot import exp
+except ImportError:  # pragma: no cover - exercised only without sqlglot
+    exp = None
+
+__all__ = ["DEFAULT_SCALES", "DIALECTS", "SqlUnsupported", "compile_sql", "compile_validation_sql",
+           "score_duckdb", "EngineLimit"]
+
+#: Decimal places an input kind is read with when the caller gives no scale (docs/sql.md).
+DEFAULT_SCALES = {"count": 0, "percent": 4, "money": 2, "points": 2, "number": 4, "duration": 3}
+DIALECTS = ("duckdb", "spark")
+MAX_SCALE = 18
+MARK = "policyc:"  # every error the query raises starts with this
+RATIONAL_PLACES = 20
+
+_NUMERIC = ("count", "percent", "duration", "money", "points", "number")
+_NA_TEXT = ("", "na", "n/a", "none", "null")
+_TRUE = ("true", "yes", "1", "是", "y")
+_FALSE = ("false", "no", "0", "否", "n")
+_PERIOD = {  # regular expression (no backslashes: the same text in every dialect) and length
+    "month": ("^[0-9]{4}-(0[1-9]|1[0-2])$", 7),
+    "half_month": ("^[0-9]{4}-(0[1-9]|1[0-2])-H[12]$", 10),
+    "quarter": ("^[0-9]{4}-Q[1-4]$", 7),
+    "year": ("^[0-9]{4}$", 4),
+}
+
+RANK_NOT_EXACT = "a rank could not be ordered exactly"
+PICK_NOT_EXACT = "a cohort maximum could not be picked exactly"
+
+
+class SqlUnsupported(C.Unsupported):
+    """A policy (or a part of it) the SQL backend cannot express exactly; reported at compile time."""
+
+
+def available() -> bool:
+    return exp is not None
+
+
+# ───────────────────────── dialects ─────────────────────────
+
+
+class _Dialect:
+    """What differs between the SQL engines: the checked integer type, floor division, errors."""
+
+    def __init__(self, name: str):
+        if name not in DIALECTS:
+            raise ValueError(f"unknown SQL dialect {name!r}: use one of {', '.join(DIALECTS)}")
+        self.name = name
+        self.int = exp.DataType.build("HUGEINT", dialect="duckdb") if name == "duckdb" \
+            else exp.DataType.build("DECIMAL(38, 0)")
+        self.text = exp.DataType.build("VARCHAR")
+        self.double = exp.DataType.build("DOUBLE")
+        self.bigint = exp.DataType.build("BIGINT")
+
+    def error(self, message):
+        """An expression that raises with `message` (a text expression) when evaluated."""
+        return exp.Anonymous(this="error" if self.name == "duckdb" else "raise_error", expressions=[message])
+
+    def floordiv(self, a, b):
+        """⌊a / b⌋ for b > 0, exactly."""
+        if self.name == "duckdb":
+            # `//` on HUGEINT truncates toward zero: one less when the remainder is negative
+            trunc = _p(exp.IntDiv(this=a, expression=b))
+            neg = exp.LT(this=_p(exp.Mod(this=a, expression=b)), expression=self.lit(0))
+            return _p(exp.Sub(this=trunc, expression=_case([(neg, self.lit(1))], self.lit(0))))
+        # Spark: `div` returns a BIGINT (and wraps); `/` on DECIMAL(38, 0) rounds to 6 places. So
+        # take the exact remainder pmod(a, b) ∈ [0, b) off first: (a − r) / b is a whole number,
+        # which the division gives exactly (or raises, past 32 digits); the cast keeps its value.
+        r = exp.Anonymous(this="pmod", expressions=[a, b])
+        whole = _p(exp.Div(this=_p(exp.Sub(this=a, expression=r)), expression=b))
+        return exp.Cast(this=whole, to=self.int)
+
+    def lit(self, v: int):
+        n = exp.Literal.number(abs(v))
+        e = exp.Cast(this=n, to=self.int)
+        return _p(exp.Neg(this=e)) if v < 0 else e
+
+    def decimal(self, k, places: int):
+        """The integer expression k as a DECIMAL(38, places) worth k / 10^places, exactly."""
+        to = exp.DataType.build(f"DECIMAL(38, {places})")
+        if places == 0:
+            return exp.Cast(this=k, to=to)
+        if self.name == "duckdb":  # DECIMAL × DECIMAL is exact in DuckDB (and checked)
+            unit = exp.Cast(this=exp.Literal.string("0." + "0" * (places - 1) + "1"),
+                            to=exp.DataType.build(f"DECIMAL({places}, {places})"))
+            return exp.Cast(this=_p(exp.Mul(this=exp.Cast(this=k, to=exp.DataType.build("DECIMAL(38, 0)")),
+                                            expression=unit)), to=to)
+        # Spark may round a decimal product or quotient to fewer places: write the digits instead
+        digits = exp.Concat(expressions=[exp.Literal.string("0" * places),
+                                         exp.Cast(this=exp.Abs(this=k), to=self.text)])
+        sign = _case([(exp.LT(this=k, expression=self.lit(0)), exp.Literal.string("-"))], exp.Literal.string(""))
+        length = exp.Length(this=digits)
+        head = exp.Left(this=digits, expression=_p(exp.Sub(this=length, expression=exp.Literal.number(places))))
+        tail = exp.Right(this=digits, expression=exp.Literal.number(places))
+        text = exp.Concat(expressions=[sign, head, exp.Literal.string("."), tail])
+        return exp.Cast(this=text, to=to)
+
+    def regex(self, text, pattern: str):
+        return exp.RegexpLike(this=text, expression=exp.Literal.string(pattern))
+
+
+def _p(e):
+    return exp.Paren(this=e)
+
+
+def _case(ifs, default=None):
+    return exp.Case(ifs=[exp.If(this=c, true=v) for c, v in ifs], default=default)
+
+
+def _balanced(cls, parts):
+    """a op b op c …, as a balanced tree (a chain of 60 conditions nests too deeply for parsers)."""
+    parts = list(parts)
+    if len(parts) == 1:
+        return parts[0]
+    mid = len(parts) // 2
+    return cls(this=_p(_balanced(cls, parts[:mid])), expression=_p(_balanced(cls, parts[mid:])))
+
+
+def _and(parts):
+    return _balanced(exp.And, parts)
+
+
+def _or(parts):
+    return _balanced(exp.Or, parts)
+
+
+def _not(e):
+    return exp.Not(this=_p(e))
+
+
+def _coalesce(e, default: bool):
+    return exp.Coalesce(this=e, expressions=[exp.Boolean(this=default)])
+
+
+def _ident(name: str):
+    return exp.to_identifier(name, quoted=True)
+
+
+def _col(name: str):
+    return exp.Column(this=_ident(name))
+
+
+def _strs(values):
+    return [exp.Literal.string(v) for v in values]
+
+
+# ───────────────────────── rendering ─────────────────────────
+
+
+class _Query:
+    """Builds the relations of one query: columns placed at levels (0 = read from the table)."""
+
+    def __init__(self, policy: ir.Policy, dialect: str, table: str, scales: dict, row_id: str | None,
+                 strict: bool, types: dict | None = None):
+        self.p = policy
+        self.types = dict(types or {})
+        self.d = _Dialect(dialect)
+        self.table = table
+        self.scales = scales
+        self.row_id = row_id
+        self.strict = strict
+        self.cols: dict[str, tuple[str, int]] = {}  # plan column name → (SQL column, level)
+        self.levels: dict[int, list] = {}  # level → [(SQL column, expression)]
+        self.memo: dict = {}
+        self.count = 0
+        self.checks: list[tuple[object, object]] = []  # (bad-row condition column, message)
+        self.fields: list[tuple[str, object, str]] = []  # validation: (field, ok column, what is wrong)
+
+    def fresh(self, prefix: str) -> str:
+        self.count += 1
+        return f"_{prefix}{self.count}"
+
+    def place(self, e, level: int, prefix: str = "h", name: str | None = None):
+        """Put expression e (reading columns up to `level`) in a column; return (ref, its level)."""
+        name = name or self.fresh(prefix)
+        at = max(level + 1, 1)
+        self.levels.setdefault(at, []).append((name, e))
+        return _col(name), at
+
+    def base(self, name: str, e):
+        self.levels.setdefault(0, []).append((name, e))
+        return _col(name), 0
+
+    # ── integers ──
+    def i(self, n):
+        return getattr(self, "i_" + type(n).__name__)(n)
+
+    def i_Col(self, n):
+        name, lv = self.cols[n.name]
+        return _col(name), lv
+
+    def i_Lit(self, n):
+        return self.d.lit(n.value), -1
+
+    def i_NullI(self, n):
+        return exp.Cast(this=exp.Null(), to=self.d.int), -1
+
+    def _bin(self, cls, n):
+        (a, la), (b, lb) = self.i(n.a), self.i(n.b)
+        return _p(cls(this=a, expression=b)), max(la, lb)
+
+    def i_Add(self, n):
+        return self._bin(exp.Add, n)
+
+    def i_Sub(self, n):
+        return self._bin(exp.Sub, n)
+
+    def i_Mul(self, n):
+        return self._bin(exp.Mul, n)
+
+    def i_Neg(self, n):
+        a, la = self.i(n.a)
+        return _p(exp.Neg(this=a)), la
+
+    def i_FloorDiv(self, n):
+        (a, la), (b, lb) = self.i(n.a), self.i(n.b)
+        return self.d.floordiv(a, b), max(la, lb)
+
+    def i_IfI(self, n):
+        (c, lc), (t, lt), (o, lo) = self.b(n.cond), self.i(n.then), self.i(n.other)
+        return _case([(c, t)], o), max(lc, lt, lo)
+
+    def keys(self, keys):
+        out, lv = [], 0
+        for k in keys:
+            e, lk = self.i_Col(C.Col(k)) if k in self.cols else (_col(k), 0)
+            out.append(e)
+            lv = max(lv, lk)
+        return out, lv
+
+    def window(self, func, partition, order=None, frame=False):
+        spec = exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING", end="CURRENT ROW") \
+            if frame else None
+        return exp.Window(this=func, partition_by=partition,
+                          order=exp.Order(expressions=order) if order else None, spec=spec)
+
+    def i_Win(self, n):
+        if n in self.memo:
+            return self.memo[n]
+        part, lk = self.keys(n.keys)
+        if n.func == "count":
+            func, la = exp.Count(this=exp.Star()), -1
+        else:
+            a, la = self.i(n.arg)
+            func = {"max": exp.Max, "min": exp.Min, "sum": exp.Sum}[n.func](this=a)
+        e = exp.Cast(this=self.window(func, part), to=self.d.int)
+        self.memo[n] = out = self.place(e, max(la, lk), "w")
+        return out
+
+    def key(self, num, den):
+        return _p(exp.Div(this=exp.Cast(this=num, to=self.d.double), expression=exp.Cast(this=den, to=self.d.double)))
+
+    def i_Rank(self, n):
+        if n in self.memo:
+            return self.memo[n]
+        part, lk = self.keys(n.keys)
+        num, ln = self.i(n.num)
+        if n.den is None:  # exact: 1 + the rows ordered strictly before
+            order = [exp.Ordered(this=num, desc=n.descending)]
+            e = exp.Cast(this=self.window(exp.Anonymous(this="RANK"), part, order), to=self.d.int)
+            self.memo[n] = out = self.place(e, max(ln, lk), "r")
+            return out
+        # fractions: order each window by a float key, then prove the order exactly (each value
+        # against the one before it, in integers) and find the ties exactly; the rank is where a
+        # row's run of equal values starts. A wrong float order fails the query.
+        den, ld = self.i(n.den)
+        lv = max(ln, ld, lk)
+        agent, _ = self.keys(["agent"])
+        order = [exp.Ordered(this=self.key(num, den), desc=n.descending), exp.Ordered(this=agent[0])]
+        prev_num, l1 = self.place(self.window(exp.Anonymous(this="LAG", expressions=[num]), part, order), lv, "r")
+        prev_den, _ = self.place(self.window(exp.Anonymous(this="LAG", expressions=[den]), part, order), lv, "r")
+        pos, _ = self.place(self.window(exp.RowNumber(), part, order), lv, "r")
+        mine = _p(exp.Mul(this=num, expression=prev_den))
+        theirs = _p(exp.Mul(this=prev_num, expression=den))
+        wrong = exp.GT(this=mine, expression=theirs) if n.descending else exp.LT(this=mine, expression=theirs)
+        bad, _ = self.place(_coalesce(wrong, False), l1, "r")
+        self.checks.append((bad, RANK_NOT_EXACT))
+        start = _case([(exp.EQ(this=mine, expression=theirs), exp.Literal.number(-1))], pos)
+        e = exp.Cast(this=self.window(exp.Max(this=start), part, order, frame=True), to=self.d.int)
+        self.memo[n] = out = self.place(e, l1, "r")
+        return out
+
+    def i_WinArgmax(self, n):
+        """Pick the extreme num/den of each window by a float key, then prove the pick exactly:
+        every row's value must be ≤ (≥) the pick, compared in integers, or the query fails."""
+        key = (n.num, n.den, n.keys, n.largest)
+        if key not in self.memo:
+            part, lk = self.keys(n.keys)
+            (num, ln), (den, ld) = self.i(n.num), self.i(n.den)
+            lv = max(ln, ld, lk)
+            agent, _ = self.keys(["agent"])
+            order = [exp.Ordered(this=self.key(num, den), desc=n.largest), exp.Ordered(this=agent[0])]
+            pick_num, lp = self.place(self.window(exp.FirstValue(this=num), part, order), lv, "m")
+            pick_den, _ = self.place(self.window(exp.FirstValue(this=den), part, order), lv, "m")
+            mine = _p(exp.Mul(this=num, expression=pick_den))
+            best = _p(exp.Mul(this=pick_num, expression=den))
+            wrong = exp.GT(this=mine, expression=best) if n.largest else exp.LT(this=mine, expression=best)
+            bad, _ = self.place(_coalesce(wrong, False), lp, "m")
+            self.checks.append((bad, PICK_NOT_EXACT))
+            self.memo[key] = {"num": (pick_num, lp), "den": (pick_den, lp)}
+        return self.memo[key][n.part]
+
+    def history(self):
+        agent, _ = self.keys(["agent"])
+        order, _ = self.keys(["·ordinal"])
+        return agent, [exp.Ordered(this=order[0])], order[0]
+
+    def i_Prev(self, n):
+        if n in self.memo:
+            return self.memo[n]
+        x, lx = self.any(n.arg)
+        part, order, o = self.history()
+        lag_o = self.window(exp.Anonymous(this="LAG", expressions=[o]), part, order)
+        lag_x = self.window(exp.Anonymous(this="LAG", expressions=[x]), part, order)
+        consecutive = exp.EQ(this=lag_o, expression=_p(exp.Sub(this=o, expression=exp.Literal.number(1))))
+        self.memo[n] = out = self.place(_case([(consecutive, lag_x)]), lx, "p")
+        return out
+
+    def i_Streak(self, n):
+        if n in self.memo:
+            return self.memo[n]
+        c, lc = self.b(n.cond)
+        c = _coalesce(c, False)
+        part, order, o = self.history()
+        prev_c, l1 = self.place(_coalesce(self.window(exp.Anonymous(this="LAG", expressions=[c]), part, order),
+                                          False), lc, "k")
+        lag_o = self.window(exp.Anonymous(this="LAG", expressions=[o]), part, order)
+        cons, _ = self.place(_coalesce(exp.EQ(this=lag_o, expression=_p(exp.Sub(this=o, expression=exp.Literal.number(1)))),
+                                       False), lc, "k")
+        idx, _ = self.place(self.window(exp.RowNumber(), part, order), lc, "k")
+        starts = _case([(_and([c, prev_c, cons]), exp.Literal.number(-1))], idx)
+        last = self.window(exp.Max(this=starts), part, order, frame=True)
+        value = _case([(c, _p(exp.Add(this=_p(exp.Sub(this=idx, expression=last)), expression=exp.Literal.number(1))))],
+                      exp.Literal.number(0))
+        self.memo[n] = out = self.place(exp.Cast(this=value, to=self.d.int), l1, "k")
+        return out
+
+    def i_LabelMap(self, n):
+        x, lx = self.i_Col(C.Col(n.label))
+        ifs = [(exp.EQ(this=x, expression=exp.Literal.string(lab)), self.d.lit(v)) for lab, v in zip(n.labels, n.values)]
+        default = self.d.lit(n.default) if n.default is not None else exp.Cast(this=exp.Null(), to=self.d.int)
+        return _case(ifs, default), lx
+
+    def i_LabelRank(self, n):
+        x, lx = self.lab(n.label)
+        ifs = [(exp.EQ(this=x, expression=exp.Literal.string(lab)), self.d.lit(k)) for k, lab in enumerate(n.labels)]
+        return _case(ifs, exp.Cast(this=exp.Null(), to=self.d.int)), lx
+
+    # ── any kind ──
+    def any(self, n):
+        inner = n
+        while isinstance(inner, C.Prev):
+            inner = inner.arg
+        if isinstance(inner, (C.LCol, C.LLit, C.IfL)):
+            return self.lab(n)
+        if isinstance(inner, (C.BCol, C.Cmp, C.And, C.Or, C.Not, C.BLit, C.IsNull, C.IfB, C.LabelIs)):
+            return self.b(n)
+        return self.i(n)
+
+    # ── booleans ──
+    def b(self, n):
+        return getattr(self, "b_" + type(n).__name__)(n)
+
+    def b_Cmp(self, n):
+        (a, la), (b, lb) = self.i(n.a), self.i(n.b)
+        cls = {"<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE, "=": exp.EQ, "!=": exp.NEQ}[n.op]
+        return _p(cls(this=a, expression=b)), max(la, lb)
+
+    def b_And(self, n):
+        (a, la), (b, lb) = self.b(n.a), self.b(n.b)
+        return _p(exp.And(this=a, expression=b)), max(la, lb)
+
+    def b_Or(self, n):
+        (a, la), (b, lb) = self.b(n.a), self.b(n.b)
+        return _p(exp.Or(this=a, expression=b)), max(la, lb)
+
+    def b_Not(self, n):
+        a, la = self.b(n.a)
+        return _not(a), la
+
+    def b_BLit(self, n):
+        return exp.Boolean(this=n.value), -1
+
+    def b_BCol(self, n):
+        name, lv = self.cols[n.name]
+        return _col(name), lv
+
+    def b_IsNull(self, n):
+        a, la = self.any(n.a)
+        return _p(exp.Is(this=a, expression=exp.Null())), la
+
+    def b_IfB(self, n):
+        (c, lc), (t, lt), (o, lo) = self.b(n.cond), self.b(n.then), self.b(n.other)
+        return _case([(c, t)], o), max(lc, lt, lo)
+
+    def b_LabelIs(self, n):
+        (a, la), (b, lb) = self.lab(n.a), self.lab(n.b)
+        return _p(exp.EQ(this=a, expression=b)), max(la, lb)
+
+    def b_Prev(self, n):
+        return self.i_Prev(n)
+
+    # ── labels ──
+    def lab(self, n):
+        return getattr(self, "l_" + type(n).__name__)(n)
+
+    def l_LCol(self, n):
+        name, lv = self.cols[n.name]
+        return _col(name), lv
+
+    def l_LLit(self, n):
+        return exp.Literal.string(n.value), -1
+
+    def l_IfL(self, n):
+        (c, lc), (t, lt), (o, lo) = self.b(n.cond), self.lab(n.then), self.lab(n.other)
+        return _case([(c, t)], o), max(lc, lt, lo)
+
+    def l_Prev(self, n):
+        return self.i_Prev(n)
+
+    # ── reading the table ──
+    def read(self):
+        """Level 0: agent, period, ordinal, the row id and every input, converted."""
+        p, d = self.p, self.d
+        self.cols["agent"] = ("agent", 0)
+        self.cols["period"] = ("period", 0)
+        self.base("agent", _col("agent"))
+        self.base("period", _col("period"))
+        self.cols["·ordinal"] = ("_ord", 0)
+        self.base("_ord", self.ordinal())
+        if self.row_id is not None:
+            self.base("_row", _col(self.row_id))
+        agent = _col("agent")
+        self.fields.append(("agent", self.base("_ok_agent", _coalesce(
+            exp.GT(this=exp.Length(this=agent), expression=exp.Literal.number(0)), False))[0], "missing or empty"))
+        rx, length = _PERIOD[p.period]
+        period = _col("period")
+        self.fields.append(("period", self.base("_ok_period", _coalesce(_and([
+            d.regex(period, rx), exp.EQ(this=exp.Length(this=period), expression=exp.Literal.number(length))]),
+            False))[0], f"not a {p.period.replace('_', '-')} label"))
+        for k, inp in enumerate(p.inputs):
+            name = f"_i{k}"
+            self.cols[inp.name] = (name, 0)
+            raw = _col(inp.name)
+            text = exp.Trim(this=exp.Cast(this=raw, to=d.text))
+            na = None
+            missing = exp.Is(this=raw, expression=exp.Null())
+            typed = self.typed(inp, raw)
+            if inp.na:
+                na = missing if typed is not None else \
+                    _or([missing, exp.In(this=exp.Lower(this=text), expressions=_strs(_NA_TEXT))])
+            if typed is not None:  # an integer, decimal or boolean column: no text to read
+                value, ok = typed, exp.Not(this=missing)
+            elif inp.kind in _NUMERIC:
+                value, ok = self.number(inp, text)
+            elif inp.kind in ("grade", "choice"):
+                label = exp.Cast(this=raw, to=d.text)
+                ok = exp.In(this=label, expressions=_strs(inp.type.labels))
+                value = label
+            elif inp.kind == "text":
+                ok = exp.Not(this=exp.Is(this=raw, expression=exp.Null()))
+                value = exp.Cast(this=raw, to=d.text)
+            else:
+                spelled = exp.Lower(this=text)
+                yes = exp.In(this=spelled, expressions=_strs(_TRUE))
+                no = exp.In(this=spelled, expressions=_strs(_FALSE))
+                ok = _or([yes, no])
+                value = _case([(yes, exp.Boolean(this=True)), (no, exp.Boolean(this=False))],
+                              exp.Cast(this=exp.Null(), to=exp.DataType.build("BOOLEAN")))
+            what = f"{MARK} a record's field {inp.name!r} is {self.expected(inp)}"
+            ifs = [] if na is None else [(na, exp.Cast(this=exp.Null(), to=self.type_of(inp)))]
+            ifs.append((_coalesce(ok, False), value))
+            conv = _case(ifs, d.error(self.where(what)) if self.strict else None)
+            self.base(name, conv)
+            okay = _coalesce(ok, False) if na is None else _or([_coalesce(na, False), _coalesce(ok, False)])
+            self.fields.append((inp.name, self.base(f"_ok{k}", okay)[0], self.expected(inp)))
+
+    def typed(self, inp: ir.Input, raw):
+        """An input column whose SQL type (given in `types`) needs no reading from text: a number
+        column of integers, or of decimals with at most the input's scale (read exactly by
+        multiplying by 10^scale, in a width that can neither round nor overflow silently), and
+        a BOOLEAN column for a condition; else None."""
+        kind = _sql_type(self.types.get(inp.name))
+        if kind is None:
+            return None
+        if inp.kind == "bool":
+            return raw if kind == ("bool",) else None
+        if inp.kind not in _NUMERIC or kind[0] not in ("int", "decimal"):
+            return None
+        s = self.scales.get(inp.name, 0)
+        if kind[0] == "int":
+            x = exp.Cast(this=raw, to=self.d.int)
+            return _p(exp.Mul(this=x, expression=self.d.lit(10 ** s))) if s else x
+        q = kind[2]
+        if q > s or s > 17:
+            return None
+        # DECIMAL(36 − s, q) × DECIMAL(s + 1, 0) is DECIMAL(38, q) in both engines: exact, and a value
+        # too wide for DECIMAL(36 − s, q) makes the cast fail instead of rounding
+        narrow = exp.Cast(this=raw, to=exp.DataType.build(f"DECIMAL({36 - s}, {q})"))
+        unit = exp.Cast(this=exp.Literal.number(10 ** s), to=exp.DataType.build(f"DECIMAL({s + 1}, 0)"))
+        return exp.Cast(this=_p(exp.Mul(this=narrow, expression=unit)), to=self.d.int)
+
+    def type_of(self, inp: ir.Input):
+        if inp.kind in _NUMERIC:
+            return self.d.int
+        if inp.kind == "bool":
+            return exp.DataType.build("BOOLEAN")
+        return self.d.text
+
+    def expected(self, inp: ir.Input) -> str:
+        if inp.kind in _NUMERIC:
+            s = self.scales.get(inp.name, 0)
+            return f"missing or not a plain decimal number with at most {s} decimal place(s)"
+        if inp.kind in ("grade", "choice"):
+            return "missing or not one of " + ", ".join(inp.type.labels)
+        if inp.kind == "bool":
+            return "missing or not true or false"
+        return "missing"
+
+    def where(self, message: str):
+        """message + the record's agent and period, as a text expression (never NULL)."""
+        def text(name):
+            return exp.Coalesce(this=exp.Cast(this=_col(name), to=self.d.text), expressions=[exp.Literal.string("")])
+        return exp.Concat(expressions=[exp.Literal.string(message + " (agent "), text("agent"),
+                                       exp.Literal.string(", period "), text("period"), exp.Literal.string(")")])
+
+    def number(self, inp: ir.Input, text):
+        """(scaled integer, ok) for a numeric input read from its decimal text. The text must be a
+        plain decimal whose digits past the scale are zeros (no silent rounding), with at most 31
+        digits before the point (the Python reader's size limit)."""
+        d = self.d
+        s = self.scales.get(inp.name, 0)
+        frac = f"([.][0-9]{{1,{s}}}0*)?" if s else "([.]0+)?"
+        plain = d.regex(text, "^-?0*[0-9]{1,31}" + frac + "$")
+        whole = exp.RegexpExtract(this=text, expression=exp.Literal.string("^(-?[0-9]+)"),
+                                  group=exp.Literal.number(1))
+        digits = whole
+        if s:
+            decimals = exp.RegexpExtract(this=text, expression=exp.Literal.string("[.]([0-9]+)$"),
+                                         group=exp.Literal.number(1))
+            digits = exp.Concat(expressions=[whole, exp.Pad(this=decimals, expression=exp.Literal.number(s),
+                                                            fill_pattern=exp.Literal.string("0"), is_left=False)])
+        if self.strict:
+            return exp.Cast(this=digits, to=d.int), plain
+        value = exp.TryCast(this=digits, to=d.int)
+        return value, _and([plain, exp.Not(this=exp.Is(this=value, expression=exp.Null()))])
+
+    def ordinal(self):
+        period = _col("period")
+
+        def part(start, length):
+            return exp.TryCast(this=exp.Substring(this=period, start=exp.Literal.number(start),
+                                                  length=exp.Literal.number(length)),
+                               to=self.d.bigint)
+
+        def lin(*terms):
+            out = terms[0]
+            for t in terms[1:]:
+                out = _p(exp.Add(this=out, expression=t))
+            return out
+
+        def times(e, k):
+            return _p(exp.Mul(this=e, expression=exp.Literal.number(k)))
+
+        minus1 = exp.Literal.number(-1)
+        kind = self.p.period
+        if kind == "month":
+            return lin(times(part(1, 4), 12), part(6, 2), minus1)
+        if kind == "half_month":
+            return lin(times(lin(times(part(1, 4), 12), part(6, 2), minus1), 2), part(10, 1), minus1)
+        if kind == "quarter":
+            return lin(times(part(1, 4), 4), part(7, 1), minus1)
+        return part(1, 4)
+
+    # ── validation beyond one field ──
+    def validate(self, requires):
+        """Domains, whole counts, `require`, duplicates and team-level inputs: one ok column each."""
+        for inp in self.p.inputs:
+            if inp.kind not in _NUMERIC:
+                continue
+            x, lx = self.i_Col(C.Col(inp.name))
+            good = self.domain(inp, x)
+            if good is not None:
+                ok, _ = self.place(_or([exp.Is(this=x, expression=exp.Null()), _coalesce(good, False)]), lx, "v")
+                self.fields.append((inp.name, ok, "outside its domain" + (" or not whole" if inp.kind == "count" else "")))
+        for r, cond in zip(self.p.requires, requires):
+            c, lc = self.b(cond)
+            ok, _ = self.place(_coalesce(c, False), lc, "v")
+            self.fields.append((r.fields[0] if r.fields else "require", ok, f"constraint {r.text} broken"))
+        part, _ = self.keys(["agent", "period"])
+        once = exp.EQ(this=self.window(exp.Count(this=exp.Star()), part), expression=exp.Literal.number(1))
+        self.fields.append(("period", self.place(once, 0, "v")[0], "duplicate: the agent has another record for the period"))
+        for c in self.p.cohorts:
+            shared = [i for i in self.p.inputs if i.same_over == c.name]
+            if not shared:
+                continue
+            part, lk = self.keys(("period", *c.keys))
+            for inp in shared:
+                x, lx = self.i_Col(C.Col(inp.name))
+                same = _coalesce(exp.EQ(this=self.window(exp.Min(this=x), part),
+                                        expression=self.window(exp.Max(this=x), part)), True)
+                n = self.window(exp.Count(this=x), part)
+                full = _or([exp.EQ(this=n, expression=exp.Literal.number(0)),
+                            exp.EQ(this=n, expression=self.window(exp.Count(this=exp.Star()), part))])
+                self.fields.append((inp.name, self.place(_and([same, full]), max(lx, lk), "v")[0],
+                                    f"team-level input differs within {c.name}"))
+
+    def domain(self, inp: ir.Input, x):
+        d = self.d
+        s = self.scales.get(inp.name, 0)
+        unit = 10 ** s
+        checks = []
+        if 31 + s < 38:  # the Python reader refuses magnitudes of 10^31 and more
+            big = 10 ** (31 + s)
+            checks.append(_and([exp.LT(this=x, expression=d.lit(big)), exp.GT(this=x, expression=d.lit(-big))]))
+        if inp.kind == "count" and s:
+            checks.append(exp.EQ(this=_p(exp.Mod(this=x, expression=d.lit(unit))), expression=d.lit(0)))
+        dom = inp.domain or rt._DEFAULT.get(inp.kind, ())
+        alts = []
+        for lo, hi in dom:
+            t = []
+            if lo is not None:  # x ≥ lo·10^s ⟺ x ≥ ⌈lo·10^s⌉ for a whole x
+                t.append(exp.GTE(this=x, expression=d.lit(int(-((-Fraction(lo) * unit) // 1)))))
+            if hi is not None:
+                t.append(exp.LTE(this=x, expression=d.lit(int((Fraction(hi) * unit) // 1))))
+            alts.append(_and(t) if t else exp.Boolean(this=True))
+        if alts:
+            checks.append(_or(alts))
+        return _and(checks) if checks else None
+
+    # ── the plan ──
+    def steps(self, plan: C.Plan):
+        for k, step in enumerate(plan.steps):
+            v = step.value
+            name = f"_s{k}"
+            if isinstance(v, C.Num):
+                e, lv = self.i(v.num)
+                _, at = self.place(e, lv, name=name)
+                self.cols[step.name] = (name, at)
+                if v.den is not None:
+                    e, lv = self.i(v.den)
+                    _, at = self.place(e, lv, name=name + "d")
+                    self.cols[step.name + "·den"] = (name + "d", at)
+            elif isinstance(v, C.BoolV):
+                e, lv = self.b(v.b)
+                _, at = self.place(e, lv, name=name)
+                self.cols[step.name] = (name, at)
+            elif isinstance(v, C.LabelV):
+                e, lv = self.lab(v.label)
+                _, at = self.place(e, lv, name=name)
+                self.cols[step.name] = (name, at)
+            # lists are read in place, by the output
+
+    def public(self, d: ir.Definition, v):
+        """The output column's expression (reading the last relation)."""
+        dl = self.d
+        if isinstance(v, C.Num):
+            num, _ = self.i(v.num)
+            den = self.i(v.den)[0] if v.den is not None else None
+            if d.type.repr is ir.Repr.INT:  # whole by its type: num / (10^scale · den), exactly
+                divisor = dl.lit(10 ** v.scale) if den is None else _p(exp.Mul(this=den, expression=dl.lit(10 ** v.scale)))
+                whole = num if v.scale == 0 and den is None else dl.floordiv(num, divisor)
+                return exp.Cast(this=whole, to=dl.bigint), -1
+            if den is None:
+                return dl.decimal(num, v.scale), -1
+            e = RATIONAL_PLACES - v.scale  # round half-up at the 20th place (as the Python engine)
+            n = C.Mul(v.num, C.pow10(e)) if e >= 0 else v.num
+            dd = v.den if e >= 0 else C.Mul(v.den, C.pow10(-e))
+            k, lk = self.i(C.round_int(n, dd, "half_up"))
+            ref, _ = self.place(k, lk, "o")
+            return dl.decimal(ref, RATIONAL_PLACES), -1
+        if isinstance(v, C.ListV):
+            items = []
+            for label, c in v.items:
+                cond, _ = self.b(c)
+                items.append(_case([(cond, exp.Literal.string(label))]))
+            return exp.ArrayCompact(this=exp.Array(expressions=items)), -1
+        if isinstance(v, C.BoolV):
+            return self.b(v.b)[0], -1
+        return self.lab(v.label)[0], -1
+
+    # ── assembling ──
+    def relations(self):
+        """The WITH clause: level 0 from the table, then one relation per level."""
+        for lv in range(max(self.levels) + 1):
+            cols = [exp.alias_(e, _ident(n), copy=False) for n, e in self.levels.get(lv, [])]
+            if lv == 0:
+                sel = exp.select(*cols, copy=False).from_(exp.to_table(self.table), copy=False)
+            else:
+                sel = exp.select(exp.Star(), *cols, copy=False).from_(exp.to_table(f"_policyc_{lv - 1}"), copy=False)
+            yield f"_policyc_{lv}", sel
+
+
+_INT_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "INT", "BIGINT", "HUGEINT", "INT128", "LONG", "SHORT", "BYTE",
+              "INT1", "INT2", "INT4", "INT8", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"}
+
+
+def _sql_type(name: str | None):
+    """("int",) / ("decimal", p, s) / ("bool",) for a column type name, else None."""
+    if not name:
+        return None
+    t = name.strip().upper().replace(" ", "")
+    if t in _INT_TYPES:
+        return ("int",)
+    if t in ("BOOLEAN", "BOOL"):
+        return ("bool",)
+    for word in ("DECIMAL(", "NUMERIC("):
+        if t.startswith(word) and t.endswith(")"):
+            parts = t[len(word):-1].split(",")
+            if len(parts) == 2 and all(x.isdigit() for x in parts):
+                return ("decimal", int(parts[0]), int(parts[1]))
+    return None
+
+
+def _check_names(p: ir.Policy):
+    """Column names must differ in more than case (DuckDB and Spark ignore case in names)."""
+    seen: dict[str, str] = {}
+    for name in ("agent", "period", *(i.name for i in p.inputs), *p.outputs):
+        key = name.casefold()
+        if key in seen and seen[key] != name:
+            raise SqlUnsupported(f"the names {seen[key]!r} and {name!r} differ only in case, which SQL "
+                                 "engines do not tell apart")
+        seen[key] = name
+
+
+def _scales(p: ir.Policy, scales: dict | None) -> dict:
+    out = {}
+    for inp in p.inputs:
+        if inp.kind in _NUMERIC:
+            s = (scales or {}).get(inp.name, DEFAULT_SCALES[inp.kind])
+            if not isinstance(s, int) or s < 0 or s > MAX_SCALE:
+                raise ValueError(f"the scale of {inp.name!r} must be a whole number of places in 0..{MAX_SCALE}")
+            out[inp.name] = s
+    return out
+
+
+def _plan(p: ir.Policy, scales: dict):
+    try:
+        planner = C.Planner(p, scales)
+        requires = planner.requires()
+        plan = planner.plan()
+    except C.Unsupported as e:
+        raise SqlUnsupported(f"the SQL backend cannot compute policy {p.name!r} exactly: {e}") from e
+    return plan, requires
+
+
+def _with(q: _Query, final):
+    """final, preceded by the relations as a WITH clause."""
+    for alias, sel in q.relations():
+        final = final.with_(exp.to_identifier(alias), as_=sel, copy=False)
+    return final
+
+
+def build(policy_ir: ir.Policy, dialect: str = "duckdb", table: str = "records", scales: dict | None = None,
+          *, validate: bool = True, row_id: str | None = None, types: dict | None = None):
+    """The scoring query as a sqlglot expression (see `compile_sql`)."""
+    if exp is None:
+        raise ImportError("the SQL backend needs sqlglot: pip install 'policyc[sql]'")
+    p = policy_ir
+    _check_names(p)
+    scales = _scales(p, scales)
+    plan, requires = _plan(p, scales)
+    # with validation, a value that cannot be read is NULL and the guard below fails the query on
+    # its row; without, the conversion itself fails the query
+    q = _Query(p, dialect, table, scales, row_id, strict=not validate, types=types)
+    q.read()
+    if validate:
+        q.validate(requires)
+    q.steps(plan)
+    outputs = []
+    types = {d.name: d for d in p.definitions}
+    for name in p.outputs:
+        value = _plan_value(plan, name)
+        e, _ = q.public(types[name], value)
+        outputs.append(exp.alias_(e, _ident(name), copy=False))
+    guards = []
+    if validate:
+        fields = exp.Anonymous(this="CONCAT_WS", expressions=[exp.Literal.string(", ")] + [
+            _case([(_not(ok), exp.Literal.string(f"{field!r} ({why})"))]) for field, ok, why in q.fields])
+        msg = exp.Concat(expressions=[exp.Literal.string(f"{MARK} a record is not valid: "), fields,
+                                      exp.Literal.string("; the validation query lists every bad row"),
+                                      q.where("")])
+        guards.append((_not(_and([ok for _, ok, _ in q.fields])), q.d.error(msg)))
+    for bad, what in q.checks:
+        guards.append((bad, q.d.error(exp.Literal.string(f"{MARK} {what}"))))
+    for name in p.outputs:
+        d = types[name]
+        if d.type.kind in ("num", "label") and not d.type.optional:
+            value = _plan_value(plan, name)
+            probe = value.num if isinstance(value, C.Num) else value.label
+            got, _ = q.any(probe)
+            guards.append((exp.Is(this=got, expression=exp.Null()),
+                           q.d.error(exp.Literal.string(f"{MARK} no row of the table for `{name}` matched"))))
+    agent = _col("agent")
+    if guards:
+        agent = _case(guards, agent)
+    top = max(q.levels)
+    final = exp.select(exp.alias_(agent, _ident("agent"), copy=False), _col("period"), *outputs, copy=False).from_(
+        exp.to_table(f"_policyc_{top}"), copy=False)
+    final = final.order_by(*([_col("_row")] if row_id is not None else [_col("agent"), _col("period")]), copy=False)
+    return _with(q, final)
+
+
+def _plan_value(plan: C.Plan, name: str):
+    for s in plan.steps:
+        if s.name == name:
+            return C.Planner.column_of(name, s.value)
+    raise KeyError(name)
+
+
+def compile_sql(policy_ir: ir.Policy, dialect: str = "duckdb", table: str = "records",
+                scales: dict | None = None, *, validate: bool = True, row_id: str | None = None,
+                types: dict | None = None, pretty: bool = True) -> str:
+    """The policy as one SQL query over `table` (columns agent, period and every input): one row
+    per record with agent, period and every output.
+
+    `dialect`: duckdb or spark. `scales`: decimal places each numeric input is read with
+    (default: DEFAULT_SCALES by kind); a value with more non-zero decimals makes the query fail.
+    `validate`: the query also fails on a record the Python engine would reject (domain,
+    `require`, duplicates, team-level inputs); run `compile_validation_sql` to list them.
+    `row_id`: a column of the table that orders the result (default: agent, period).
+    `types`: the SQL types of input columns, when known (`{"sales": "DECIMAL(18,2)", "late":
+    "BIGINT"}`): integer and decimal columns (with at most the input's scale) are then read
+    without going through their text, which is faster; other columns are read from their text.
+    Raises SqlUnsupported for a policy the backend cannot express exactly."""
+    return build(policy_ir, dialect, table, scales, validate=validate, row_id=row_id, types=types).sql(
+        dialect=dialect, pretty=pretty)
+
+
+def build_validation(policy_ir: ir.Policy, dialect: str = "duckdb", table: str = "records",
+                     scales: dict | None = None, *, row_id: str | None = None, types: dict | None = None):
+    if exp is None:
+        raise ImportError("the SQL backend needs sqlglot: pip install 'policyc[sql]'")
+    p = policy_ir
+    _check_names(p)
+    scales = _scales(p, scales)
+    _, requires = _plan(p, scales)
+    q = _Query(p, dialect, table, scales, row_id, strict=False, types=types)
+    q.read()
+    q.validate(requires)
+    problems = exp.Anonymous(this="CONCAT_WS", expressions=[exp.Literal.string(", ")] + [
+        _case([(_not(ok), exp.Literal.string(field))]) for field, ok, _ in q.fields])
+    top = max(q.levels)
+    cols = ([_col("_row")] if row_id is not None else []) + [_col("agent"), _col("period")]
+    final = exp.select(*cols, exp.alias_(problems, _ident("problems"), copy=False), copy=False).from_(
+        exp.to_table(f"_policyc_{top}"), copy=False)
+    final = final.where(_not(_and([ok for _, ok, _ in q.fields])), copy=False)
+    final = final.order_by(*([_col("_row")] if row_id is not None else [_col("agent"), _col("period")]), copy=False)
+    return _with(q, final)
+
+
+def compile_validation_sql(policy_ir: ir.Policy, dialect: str = "duckdb", table: str = "records",
+                           scales: dict | None = None, *, row_id: str | None = None,
+                           types: dict | None = None, pretty: bool = True) -> str:
+    """A query listing the records of `table` the policy would reject (and nothing else): agent,
+    period and `problems`, the fields at fault. It never fails on a bad value. The reasons, worded
+    as `policyc score` words them, come from the Python engine's reader."""
+    return build_validation(policy_ir, dialect, table, scales, row_id=row_id, types=types).sql(
+        dialect=dialect, pretty=pretty)
+
+
+# ───────────────────────── DuckDB ─────────────────────────
+
+_SOURCE = "_policyc_source"
+ROW = "·row"
+
+
+class _Fallback(Exception):
+    """A row needs the careful reader: hand the batch to the Python engine."""
+
+
+def score_duckdb(policy, source):
+    """Score records with DuckDB, in process: `source` is a Polars, pandas or Arrow frame, or the
+    path of a CSV or Parquet file. Returns a Polars frame like `polars_engine.score_frame`; bad
+    records raise RecordError exactly as `score_batch` does; a batch DuckDB cannot compute
+    exactly raises EngineLimit."""
+    try:
+        import duckdb
+    except ImportError as e:  # pragma: no cover - exercised only without duckdb
+        raise ImportError("the duckdb engine needs DuckDB and sqlglot: pip install 'policyc[sql]'") from e
+    from . import polars_engine as pe
+
+    p: ir.Policy = policy.ir
+    con = _database(duckdb).cursor()  # a connection of its own: its views and tables are its own
+    try:
+        path = os.fspath(source) if isinstance(source, (str, os.PathLike)) else None
+        if path is not None:
+            parquet = path.lower().endswith((".parquet", ".pq"))
+            reader = "read_parquet(?)" if parquet else (
+                "read_csv(?, all_varchar = true, header = true, delim = ',', quote = '\"', escape = '\"', "
+                "strict_mode = true, null_padding = false)")
+            try:
+                con.execute(f"CREATE TEMP TABLE {_SOURCE}_raw AS SELECT row_number() OVER () - 1 AS \"{ROW}\", * "
+                            f"FROM {reader}", [path])
+            except duckdb.Error:
+                raise _Fallback() from None
+            if not parquet:  # as policyc's CSV reader: cells stripped, an empty cell is N/A
+                names = [r[0] for r in con.execute(f"DESCRIBE {_SOURCE}_raw").fetchall() if r[0] != ROW]
+                cells = ", ".join(f"NULLIF(TRIM({_q(n)}), '') AS {_q(n)}" for n in names)
+                con.execute(f"CREATE TEMP VIEW {_SOURCE} AS SELECT \"{ROW}\", {cells} FROM {_SOURCE}_raw")
+                if _odd_spaces(con, names):
+                    raise _Fallback()
+            else:
+                con.execute(f"CREATE TEMP VIEW {_SOURCE} AS SELECT * FROM {_SOURCE}_raw")
+        else:
+            df = pe.to_polars(source)
+            if ROW in df.columns:
+                raise _Fallback()
+            con.register(_SOURCE, df.with_row_index(ROW).to_arrow())
+        try:
+            return _run(policy, p, con, duckdb)
+        except C.Unsupported as e:
+            raise EngineLimit(f"the duckdb engine cannot compute this policy exactly: {e}") from e
+    except _Fallback:
+        return _python(policy, source, path if isinstance(source, (str, os.PathLike)) else None)
+    finally:
+        con.close()
+
+
+_DB = []
+
+
+def _database(duckdb):
+    """One in-memory DuckDB database for the process (opening one costs more than a small batch)."""
+    if not _DB:
+        _DB.append(duckdb.connect())
+    return _DB[0]
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+# Python's str.strip() removes these too; DuckDB's TRIM only spaces: such a cell needs policyc's reader
+_SPACES = "".join(c for c in map(chr, range(0x3001)) if c.isspace() and c != " ")
+
+
+def _odd_spaces(con, names) -> bool:
+    """A cell policyc's CSV reader may read differently: other white space at an end, or a quote
+    first (Python's reader takes `a, "b"` as b; DuckDB's keeps the quotes)."""
+    if not names:
+        return False
+    cls = "[" + _SPACES + "]"
+    tests = " OR ".join(f"regexp_matches({_q(n)}, ?)" for n in names)
+    row = con.execute(f"SELECT count(*) FROM {_SOURCE} WHERE {tests}",
+                      [f'^{cls}|{cls}$|^"'] * len(names)).fetchall()[0]
+    return bool(row[0])
+
+
+_NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+                  "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "VARCHAR")
+
+
+def _types_ok(p: ir.Policy, types: dict) -> bool:
+    cols = set(types) - {ROW}
+    needed = {"agent", "period", *(i.name for i in p.inputs)}
+    if needed - cols or (not p.allow_extra and cols - needed):
+        return False
+    if types["agent"] != "VARCHAR" or types["period"] != "VARCHAR":
+        return False
+    for inp in p.inputs:
+        t = types[inp.name]
+        if inp.kind in _NUMERIC:
+            if not (t in _NUMERIC_TYPES or t.startswith("DECIMAL")):
+                return False
+        elif inp.kind in ("grade", "choice"):
+            if not (t == "VARCHAR" or t.startswith("ENUM")):
+                return False
+        elif inp.kind == "text":
+            if t != "VARCHAR":
+                return False
+        elif t not in ("BOOLEAN", "VARCHAR"):
+            return False
+    return True
+
+
+def _profile(p: ir.Policy, con, types: dict) -> dict:
+    """The scale of each numeric input: its kind's default, or more when the column's type or a
+    value has more decimals (trailing zeros aside); _Fallback when a value is not a plain decimal
+    (the Python reader decides about those)."""
+    scales, scan = {}, []
+    for i in p.inputs:
+        if i.kind not in _NUMERIC:
+            continue
+        kind = _sql_type(types.get(i.name))
+        if kind is not None and kind[0] == "int":
+            scales[i.name] = DEFAULT_SCALES[i.kind]
+        elif kind is not None and kind[0] == "decimal" and kind[2] <= 17:
+            scales[i.name] = max(kind[2], DEFAULT_SCALES[i.kind])
+        else:
+            scan.append(i)
+    if not scan:
+        return scales
+    parts = []
+    for i in scan:
+        t = f"TRIM(CAST({_q(i.name)} AS VARCHAR))"
+        na = f"({_q(i.name)} IS NULL OR lower({t}) IN ('', 'na', 'n/a', 'none', 'null'))"
+        plain = f"regexp_matches({t}, '^-?[0-9]+([.][0-9]+)?$')"
+        parts.append(f"count(*) FILTER (WHERE NOT {na} AND NOT {plain})")
+        parts.append(f"max(length(rtrim(regexp_extract({t}, '[.]([0-9]+)$', 1), '0'))) FILTER (WHERE {plain})")
+    row = con.execute(f"SELECT {', '.join(parts)} FROM {_SOURCE}").fetchall()[0]
+    for k, i in enumerate(scan):
+        odd, places = row[2 * k], row[2 * k + 1]
+        if odd:
+            raise _Fallback()
+        places = places or 0
+        if places > MAX_SCALE:
+            raise _Fallback()
+        scales[i.name] = max(places, DEFAULT_SCALES[i.kind])  # one query for most batches of a policy
+    return scales
+
+
+def _run(policy, p: ir.Policy, con, duckdb):
+    types = {r[0]: r[1] for r in con.execute(f"DESCRIBE SELECT * FROM {_SOURCE}").fetchall()}
+    if not _types_ok(p, types):
+        raise _Fallback()
+    scales = _profile(p, con, types)
+    types = {i.name: types[i.name] for i in p.inputs}
+    key = (tuple(sorted(scales.items())), tuple(sorted(types.items())))
+    cache = policy.__dict__.setdefault("_sql_cache", {})
+    if key not in cache:
+        cache[key] = compile_sql(p, "duckdb", _SOURCE, scales, row_id=ROW, types=types, pretty=False)
+    try:  # the query validates every row as it scores (it fails on a bad one, naming it)
+        return con.sql(cache[key]).pl()
+    except duckdb.Error as e:
+        failure = e
+    # a failure: a bad record (the Python engine's reader reports it, word for word), else a limit
+    check = compile_validation_sql(p, "duckdb", _SOURCE, scales, row_id=ROW, types=types, pretty=False)
+    if con.execute(check + " LIMIT 1").fetchall():
+        raise _Fallback()
+    text = str(failure)
+    if isinstance(failure, (duckdb.OutOfRangeException, duckdb.ConversionException)):
+        raise EngineLimit(f"a value does not fit the duckdb engine's exact 38-digit arithmetic ({text})") \
+            from failure
+    if MARK in text:
+        raise EngineLimit(text[text.index(MARK) + len(MARK):].strip()) from failure
+    raise failure
+
+
+def _python(policy, source, path):
+    """The batch through the Python engine (its reader reports bad records exactly); as a frame."""
+    import polars as pl
+
+    from . import polars_engine as pe
+
+    if path is None:
+        return pe._python(policy, pe.to_polars(source))
+    if path.lower().endswith((".parquet", ".pq")):
+        return pe._python(policy, pl.read_parquet(path))
+    from ..records import read_records
+
+    results = policy.score_batch(read_records(path, fmt="csv"))
+    rows = [r.as_row() for r in results]
+    return pl.DataFrame(rows, infer_schema_length=None) if rows else pl.DataFrame()

@@ -1,0 +1,422 @@
+"""The SQL backend: one query per policy (sqlglot), run by DuckDB and by Spark, against the Python engine.
+
+As in tests/test_engines.py, a disagreement is a bug, never a tolerance to widen: numbers must
+be equal exactly and of the same kind, labels, conditions and lists identical, and a batch the
+Python engine rejects must be rejected with the same issues. The Spark test runs the query on
+PySpark in local mode (ANSI mode) when pyspark and Java are installed.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+pl = pytest.importorskip("polars")
+duckdb = pytest.importorskip("duckdb")
+pytest.importorskip("sqlglot")
+
+import policyc  # noqa: E402
+from policyc.backends import columnar, sql  # noqa: E402
+from policyc.runtime import RecordError  # noqa: E402
+from strategies import NUMERIC_KINDS, batches  # noqa: E402
+from test_engines import SAMPLES, SHIPPED, frame_of, same  # noqa: E402
+from test_properties import FEATURES  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+POLICIES = REPO / "policies"
+
+PROFILE = settings(max_examples=20, deadline=None, derandomize=True, database=None,
+                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+HOSTILE = r'''policy hostile "a\"; DROP TABLE x; --"
+period month
+input select : choice "a\"; DROP TABLE x; --" | "it's" | "back\\slash" | plain
+input from : money
+input order : grade "x'y" > "--" > "z"
+pay group = by select: "a\"; DROP TABLE x; --" -> 1, "it's" -> 2, "back\\slash" -> 3, plain -> 4
+label where = by select: "a\"; DROP TABLE x; --" -> "it's", "it's" -> "a\"; DROP TABLE x; --", "back\\slash" | plain -> "--"
+better = order >= "--"
+pay total = from + group
+'''
+
+HOSTILE_RECORDS = [
+    {"agent": "a'); DROP TABLE records; --", "period": "2026-01", "select": 'a"; DROP TABLE x; --',
+     "from": "1.5", "order": "x'y"},
+    {"agent": 'b"', "period": "2026-01", "select": "it's", "from": "2", "order": "--"},
+    {"agent": "c\\", "period": "2026-01", "select": "back\\slash", "from": "0", "order": "z"},
+    {"agent": "d\nline", "period": "2026-01", "select": "plain", "from": "10.25", "order": "--"},
+]
+
+# Rounding of negative quotients in every mode: the one integer division of the plan, floor
+# division, must be exact for negative numerators (DuckDB truncates; Spark's `div` wraps).
+NEGATIVE = '''policy negative
+period month
+input a, b : number
+input c : count
+up = (a - b) / 3 round 0.01 up
+down = (a - b) / 3 round 0.01 down
+half_up = (a - b) / 7 round 0.01
+half_even = (a - b) / 4 round 0.01 half_even
+whole = (a - b) / (c + 1) round 1
+q = (a - b) / (c + 1) when zero 0
+'''
+NEGATIVE_RECORDS = [
+    {"agent": f"n{i}", "period": "2026-01", "a": a, "b": b, "c": c}
+    for i, (a, b, c) in enumerate([("0", "0.01", "0"), ("-1", "0.005", "2"), ("0.02", "0.04", "1"), ("-7", "0", "2"),
+                                   ("-0.015", "0", "0"), ("0.015", "0", "3"), ("-0.03", "0", "5"), ("5", "-2.5", "6"),
+                                   ("-123456789.123", "0.001", "10"), ("0.045", "0.085", "0")])
+]
+
+
+def _python_rows(policy, records):
+    return [r.as_row() for r in policy.score_batch(records)]
+
+
+def _problems(want, rows, engine="duckdb"):
+    problems = []
+    assert len(rows) == len(want)
+    for i, (w, g) in enumerate(zip(want, rows)):
+        for k, v in w.items():
+            if not same(v, g[k]):
+                problems.append(f"record {i} {k}: python {v!r}, {engine} {g[k]!r}")
+    return problems
+
+
+def compare(policy, records, frame):
+    try:
+        want = _python_rows(policy, records)
+    except RecordError as e:
+        with pytest.raises(RecordError) as got:
+            policy.score_frame(frame, engine="duckdb")
+        assert [str(i) for i in got.value.errors] == [str(i) for i in e.errors]
+        return
+    rows = policy.score_frame(frame, engine="duckdb").to_dicts()
+    problems = _problems(want, rows)
+    assert not problems, "\n".join(problems[:20])
+
+
+@pytest.fixture
+def no_fallback(monkeypatch):
+    """Fail if the batch is handed to the Python engine: the result must come from DuckDB."""
+    def refuse(*args):
+        raise AssertionError("the duckdb engine handed the batch to the Python engine")
+
+    monkeypatch.setattr(sql, "_python", refuse)
+
+
+def _read_sample(sample: Path):
+    with sample.open(encoding="utf-8-sig", newline="") as f:
+        records = list(csv.DictReader(f))
+    return [{k: (None if v == "" else v) for k, v in r.items()} for r in records]
+
+
+def _text_frame(records):
+    return pl.DataFrame(records, schema={k: pl.String for k in records[0]})
+
+
+# ───────────────────────── the shipped samples ─────────────────────────
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=lambda p: p.stem)
+def test_sample_scores_alike_in_duckdb(sample, no_fallback):
+    policy = policyc.load(POLICIES / f"{sample.stem}.policy")
+    records = _read_sample(sample)
+    compare(policy, records, _text_frame(records))
+
+
+@pytest.mark.parametrize("sample", SAMPLES[:3] + SAMPLES[-1:], ids=lambda p: p.stem)
+def test_sample_files_score_alike_in_duckdb(sample, tmp_path, no_fallback):
+    """DuckDB reads the CSV file itself (and a Parquet copy of it)."""
+    policy = policyc.load(POLICIES / f"{sample.stem}.policy")
+    want = _python_rows(policy, _read_sample(sample))
+    assert not _problems(want, policy.score_frame(str(sample), engine="duckdb").to_dicts())
+    parquet = tmp_path / "records.parquet"
+    _text_frame(_read_sample(sample)).write_parquet(parquet)
+    assert not _problems(want, policy.score_frame(parquet, engine="duckdb").to_dicts())
+
+
+# ───────────────────────── generated batches ─────────────────────────
+
+CASES = [pytest.param(("file", p), id=p.stem) for p in SHIPPED] + \
+    [pytest.param(("text", name), id=name) for name in FEATURES]
+_LOADED: dict = {}
+
+
+def _load(which):
+    if which not in _LOADED:
+        kind, ref = which
+        _LOADED[which] = policyc.loads(FEATURES[ref], f"<{ref}>") if kind == "text" else policyc.load(ref)
+    return _LOADED[which]
+
+
+@pytest.mark.parametrize("which", CASES)
+def test_generated_batches_score_alike_in_duckdb(which):
+    policy = _load(which)
+    try:
+        sql.compile_sql(policy.ir)
+    except sql.SqlUnsupported as e:  # refused, never approximated (tested below)
+        pytest.skip(f"not expressible in the columnar plan: {e}")
+
+    @PROFILE
+    @given(batches(policy.ir))
+    def check(records):
+        compare(policy, records, frame_of(policy, records))
+
+    check()
+
+
+# ───────────────────────── bad records, limits, exactness ─────────────────────────
+
+
+def test_a_bad_record_is_reported_as_the_python_engine_reports_it():
+    policy = policyc.load(POLICIES / "taobao_aftersales.policy")
+    records = _read_sample(POLICIES / "samples" / "taobao_aftersales.csv")
+    records[2]["refund_rate"] = "5"        # a percent written as 5 instead of 0.05
+    records[4]["level"] = "boss"           # an unknown label
+    records[5]["late"] = None              # a missing value
+    records[7]["period"] = records[6]["period"]
+    records[7]["agent"] = records[6]["agent"]  # a duplicate
+    frame = _text_frame(records)
+    with pytest.raises(RecordError) as py:
+        policy.score_batch(frame.to_dicts())
+    with pytest.raises(RecordError) as got:
+        policy.score_frame(frame, engine="duckdb")
+    assert [str(i) for i in got.value.errors] == [str(i) for i in py.value.errors]
+    assert {(i.index, i.field) for i in got.value.errors} >= {(2, "refund_rate"), (4, "level"), (5, "late"),
+                                                              (7, "period")}
+
+
+def test_the_validation_query_lists_the_bad_rows():
+    policy = policyc.load(POLICIES / "team_kpi_2024.policy")
+    records = _read_sample(POLICIES / "samples" / "team_kpi_2024.csv")
+    records[1]["paid_buyers"] = "501"      # more buyers than inquiries: `require` broken
+    records[1]["inquiries"] = "500"
+    records[2]["bonus_pool"] = "8000"      # a team-level input that differs within the team
+    records[3]["attitude"] = "11"          # outside 0..10
+    records[4]["period"] = "2026-13"
+    con = duckdb.connect()
+    con.register("records", _text_frame(records).to_arrow())
+    bad = con.execute(sql.compile_validation_sql(policy.ir)).fetchall()
+    problems = {(agent, period): set(text.split(", ")) for agent, period, text in bad}
+    team = {(r["agent"], r["period"]) for r in records[:4]}  # one team: a differing bonus pool rejects all
+    assert all("bonus_pool" in problems[k] for k in team)
+    assert problems[(records[1]["agent"], "2026-09")] == {"paid_buyers", "bonus_pool"}
+    assert problems[(records[3]["agent"], "2026-09")] == {"attitude", "bonus_pool"}
+    assert problems[(records[4]["agent"], "2026-13")] == {"period"}
+    assert len(problems) == 5
+    # the scoring query never scores them: it fails, naming a field
+    with pytest.raises(duckdb.InvalidInputException, match="policyc: a record is not valid"):
+        con.execute(sql.compile_sql(policy.ir)).fetchall()
+
+
+def test_a_value_with_more_decimals_than_its_scale_fails_the_query_loudly():
+    """`CAST` would round 4.9999 to 5.00 at scale 2; the query refuses instead."""
+    policy = policyc.load(POLICIES / "pdd_deduction.policy")
+    records = _read_sample(POLICIES / "samples" / "pdd_deduction.csv")
+    con = duckdb.connect()
+    con.register("records", _text_frame(records).to_arrow())
+    assert sql.DEFAULT_SCALES["points"] == 2
+    with pytest.raises(duckdb.InvalidInputException, match="'supervisor_deduction' .*at most 2 decimal"):
+        con.execute(sql.compile_sql(policy.ir)).fetchall()
+    listed = con.execute(sql.compile_validation_sql(policy.ir)).fetchall()
+    assert {(a, p, f) for a, p, f in listed} == {(r["agent"], r["period"], "supervisor_deduction")
+                                                 for r in records if r["supervisor_deduction"] == "4.9999"}
+    # with the scale the data needs, the same query scores them exactly
+    rows = con.execute(sql.compile_sql(policy.ir, scales={"supervisor_deduction": 4})).fetchall()
+    assert len(rows) == len(records)
+
+
+def test_exact_where_floats_would_not_be():
+    policy = policyc.loads("policy f\nperiod month\ninput a, b : money\n"
+                           "pay s = a + b\npay t = (a + b) / 3\npay r = (a + b) / 3 round 0.01\n")
+    frame = pl.DataFrame({"agent": ["x"], "period": ["2026-01"], "a": ["0.1"], "b": ["0.2"]})
+    row = policy.score_frame(frame, engine="duckdb").to_dicts()[0]
+    assert row["s"] == Decimal("0.3")
+    assert row["t"] == Decimal("0.1")
+    assert row["r"] == Decimal("0.10")
+    third = policy.score_frame(pl.DataFrame({"agent": ["x"], "period": ["2026-01"], "a": ["1"], "b": ["0"]}),
+                               engine="duckdb").to_dicts()[0]
+    assert third["t"] == Decimal("0.33333333333333333333")
+
+
+def test_negative_quotients_round_exactly(no_fallback):
+    policy = policyc.loads(NEGATIVE, "<negative>")
+    want = _python_rows(policy, NEGATIVE_RECORDS)
+    assert not _problems(want, policy.score_frame(_text_frame(NEGATIVE_RECORDS), engine="duckdb").to_dicts())
+
+
+def test_overflow_is_refused_never_wrapped():
+    policy = policyc.loads("policy big\nperiod month\ninput a, b, c, d : number\np = a * b * c * d\n")
+    huge = "9" * 30
+    frame = pl.DataFrame({"agent": ["x"], "period": ["2026-01"], "a": [huge], "b": [huge], "c": [huge], "d": [huge]})
+    with pytest.raises(sql.EngineLimit, match="38-digit"):
+        policy.score_frame(frame, engine="duckdb")
+    exact = policy.score_batch(frame.to_dicts())[0]["p"]  # the Python engine is exact at any size
+    assert exact == int(huge) ** 4
+
+
+def test_hostile_names_and_labels_are_quoted(no_fallback):
+    policy = policyc.loads(HOSTILE, "<hostile>")
+    want = _python_rows(policy, HOSTILE_RECORDS)
+    assert not _problems(want, policy.score_frame(_text_frame(HOSTILE_RECORDS), engine="duckdb").to_dicts())
+    for dialect in sql.DIALECTS:
+        text = sql.compile_sql(policy.ir, dialect)
+        assert "DROP TABLE x" in text  # only ever inside a quoted literal:
+        import sqlglot
+
+        statements = sqlglot.parse(text, read=dialect)
+        assert len(statements) == 1 and isinstance(statements[0], sqlglot.exp.Select)
+        literals = {lit.this for lit in statements[0].find_all(sqlglot.exp.Literal) if lit.is_string}
+        assert {'a"; DROP TABLE x; --', "it's", "back\\slash", "x'y", "--"} <= literals
+
+
+def test_a_construct_the_plan_cannot_express_is_a_compile_time_error():
+    policy = policyc.loads("policy f\nperiod month\ncohort team by team\ninput team : text\ninput a, b : count\n"
+                           "let r = a / b when zero 0\ns = sum(r over team)\n")
+    with pytest.raises(sql.SqlUnsupported, match="cannot compute policy 'f' exactly.*sum"):
+        sql.compile_sql(policy.ir, "spark")
+    with pytest.raises(sql.EngineLimit):
+        policy.score_frame(_text_frame([{"agent": "a", "period": "2026-01", "team": "t", "a": "1", "b": "3"}]),
+                           engine="duckdb")
+    with pytest.raises(ValueError, match="unknown SQL dialect"):
+        sql.compile_sql(policyc.load(POLICIES / "shop_pay.policy").ir, "mysql")
+
+
+def test_names_that_differ_only_in_case_are_refused():
+    try:
+        policy = policyc.loads("policy f\nperiod month\ninput Late, late : count\npay x = Late + late\n")
+    except policyc.PolicyError:
+        pytest.skip("the checker already refuses names that differ only in case")
+    with pytest.raises(sql.SqlUnsupported, match="differ only in case"):
+        sql.compile_sql(policy.ir)
+
+
+def test_the_query_is_one_select_statement_in_each_dialect():
+    import sqlglot
+
+    policy = policyc.load(POLICIES / "team_kpi_2024.policy")
+    for dialect in sql.DIALECTS:
+        text = sql.compile_sql(policy.ir, dialect, table="db.kpi_records")
+        statements = sqlglot.parse(text, read=dialect)
+        assert len(statements) == 1 and isinstance(statements[0], sqlglot.exp.Select)
+    assert "HUGEINT" in sql.compile_sql(policy.ir, "duckdb").upper().replace("INT128", "HUGEINT")
+    spark_text = sql.compile_sql(policy.ir, "spark")
+    assert "DECIMAL(38, 0)" in spark_text and " DIV " not in spark_text.upper()
+
+
+# ───────────────────────── Spark ─────────────────────────
+
+
+# pyspark warns that it does not yet support pandas 3; the test does not use pandas
+SPARK_WARNINGS = pytest.mark.filterwarnings("ignore::FutureWarning")
+
+
+def _spark_or_skip():
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        pytest.skip("pyspark is not installed (pip install 'policyc[spark]')")
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        pytest.skip("Spark needs Java, and none is installed")
+    return SparkSession
+
+
+@pytest.fixture(scope="module")
+def spark():
+    SparkSession = _spark_or_skip()
+    session = (SparkSession.builder.master("local[1]").appName("policyc-test-sql")
+               .config("spark.sql.ansi.enabled", "true")
+               .config("spark.ui.enabled", "false")
+               .config("spark.sql.shuffle.partitions", "1")
+               .config("spark.sql.adaptive.enabled", "false")
+               .config("spark.sql.codegen.wholeStage", "false")
+               .config("spark.driver.memory", "1g")
+               .getOrCreate())
+    session.sparkContext.setLogLevel("OFF")
+    yield session
+    session.stop()
+
+
+def _scales_of(policy, records):
+    """The decimals each numeric input's values need, as a data team would declare them."""
+    out = {}
+    for inp in policy.ir.inputs:
+        if inp.kind in NUMERIC_KINDS:
+            places = [len(str(r[inp.name]).partition(".")[2].rstrip("0")) for r in records if r[inp.name] is not None]
+            out[inp.name] = max(places, default=0)
+    return out
+
+
+def _spark_rows(spark, policy, records, scales=None):
+    cols = list(records[0])
+    schema = ", ".join("`" + c.replace("`", "``") + "` string" for c in cols)
+    spark.createDataFrame([[r[c] for c in cols] for r in records], schema=schema).createOrReplaceTempView("records")
+    query = sql.compile_sql(policy.ir, "spark", scales=scales)
+    return [r.asDict(recursive=True) for r in spark.sql(query).collect()]
+
+
+def _in_query_order(want):
+    return sorted(want, key=lambda r: (r["agent"], r["period"]))
+
+
+@SPARK_WARNINGS
+def test_spark_scores_the_samples_alike(spark):
+    problems = []
+    for sample in SAMPLES:
+        policy = policyc.load(POLICIES / f"{sample.stem}.policy")
+        records = _read_sample(sample)
+        want = _in_query_order(_python_rows(policy, records))
+        rows = _spark_rows(spark, policy, records, _scales_of(policy, records))
+        problems += [f"{sample.stem}: {p}" for p in _problems(want, rows, "spark")]
+    assert not problems, "\n".join(problems[:20])
+
+
+@SPARK_WARNINGS
+def test_spark_quotes_hostile_labels_and_floors_negative_quotients(spark):
+    for text, records in ((HOSTILE, HOSTILE_RECORDS), (NEGATIVE, NEGATIVE_RECORDS)):
+        policy = policyc.loads(text)
+        want = _in_query_order(_python_rows(policy, records))
+        rows = _spark_rows(spark, policy, records, _scales_of(policy, records))
+        assert not _problems(want, rows, "spark")
+
+
+@SPARK_WARNINGS
+def test_spark_reads_typed_columns_exactly(spark):
+    """DECIMAL and BIGINT columns (as a warehouse holds them) are read without their text."""
+    policy = policyc.load(POLICIES / "team_kpi_2024.policy")
+    records = _read_sample(POLICIES / "samples" / "team_kpi_2024.csv")
+    types = {}
+    for inp in policy.ir.inputs:
+        if inp.kind == "count":
+            types[inp.name] = "BIGINT"
+        elif inp.kind in NUMERIC_KINDS:
+            types[inp.name] = "DECIMAL(12,2)"
+    cols = list(records[0])
+    rows = [[(int(r[c]) if types.get(c) == "BIGINT" else Decimal(r[c])) if c in types else r[c] for c in cols]
+            for r in records]
+    schema = ", ".join(f"`{c}` {types.get(c, 'string')}" for c in cols)
+    spark.createDataFrame(rows, schema=schema).createOrReplaceTempView("typed_records")
+    query = sql.compile_sql(policy.ir, "spark", table="typed_records", types=types)
+    assert "CAST(`paid_amount` AS STRING)" not in query and "CAST(`late_aftersales` AS STRING)" not in query
+    assert "CAST(`team` AS STRING)" in query  # text stays text
+    got = [r.asDict(recursive=True) for r in spark.sql(query).collect()]
+    assert not _problems(_in_query_order(_python_rows(policy, records)), got, "spark")
+
+
+@SPARK_WARNINGS
+def test_spark_fails_loudly_on_a_value_it_would_round(spark):
+    policy = policyc.load(POLICIES / "pdd_deduction.policy")
+    records = _read_sample(POLICIES / "samples" / "pdd_deduction.csv")
+    with pytest.raises(Exception, match="supervisor_deduction"):
+        _spark_rows(spark, policy, records)  # default scale 2; the sample holds 4.9999
+
+
+def test_scales_default_by_kind():
+    assert sql.DEFAULT_SCALES == {"count": 0, "percent": 4, "money": 2, "points": 2, "number": 4, "duration": 3}
+    assert issubclass(sql.SqlUnsupported, columnar.Unsupported)
