@@ -274,3 +274,28 @@ def test_every_integer_type_gives_the_same_results(sample, tier, monkeypatch):
     policy = _policy(POLICIES / f"{sample.stem}.policy")
     records = _csv_records(sample)
     compare(policy, records, pl.DataFrame(records, schema={k: pl.String for k in records[0]}))
+
+
+def test_compile_target_sql_gives_a_query_that_scores_alike(tmp_path, capsys):
+    duckdb = pytest.importorskip("duckdb")
+    pytest.importorskip("sqlglot")
+    policy = POLICIES / "taobao_aftersales.policy"
+    sample = POLICIES / "samples" / "taobao_aftersales.csv"
+    out = tmp_path / "q.sql"
+    code, stdout, err = _cli(capsys, "compile", str(policy), "--target", "sql", "--dialect", "duckdb", "-o", str(out))
+    assert code == 0 and stdout == "" and "duckdb query" in err
+    con = duckdb.connect()
+    con.execute(f"CREATE TABLE records AS SELECT * FROM read_csv('{sample.as_posix()}', all_varchar=true)")
+    cur = con.execute(out.read_text(encoding="utf-8"))
+    names = [d[0] for d in cur.description]
+    rows = {(r[0], r[1]): dict(zip(names, r)) for r in cur.fetchall()}
+    want = [r.as_row() for r in _policy(policy).score_batch(_csv_records(sample))]
+    assert len(rows) == len(want)
+    for w in want:
+        g = rows[(w["agent"], w["period"])]
+        for k, v in w.items():
+            assert same(v, g[k]), (k, v, g[k])
+    code, _, err = _cli(capsys, "compile", str(policy), "--target", "sql", "--dialect", "spark", "-o",
+                        str(tmp_path / "s.sql"))
+    assert code == 0 and "spark query" in err
+    assert "`refund_rate`" in (tmp_path / "s.sql").read_text(encoding="utf-8")  # Spark quotes with backticks

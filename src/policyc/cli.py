@@ -60,9 +60,14 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument("policy")
     i.add_argument("--format", choices=["table", "json"], default="table")
 
-    k = sub.add_parser("compile", help="write a standalone Python module for a policy")
+    k = sub.add_parser("compile", help="write a standalone Python module (or one SQL query) for a policy")
     k.add_argument("policy")
-    k.add_argument("-o", "--output", required=True, help="the .py file to write")
+    k.add_argument("-o", "--output", required=True, help="the file to write (.py, or .sql with --target sql)")
+    k.add_argument("--target", choices=["python", "sql"], default="python",
+                   help="python (a stdlib-only module, the default) or sql (one query, for a data team)")
+    k.add_argument("--dialect", choices=["duckdb", "spark"], default="duckdb",
+                   help="SQL dialect for --target sql (default duckdb)")
+    k.add_argument("--table", default="records", help="the table of records the query reads (--target sql)")
 
     # verbs that live in their own modules: each has HELP, add_arguments(parser) and run(args) -> int
     for verb, module in _MODULE_VERBS.items():
@@ -463,6 +468,34 @@ class _progress:
         return False
 
 
+def _compile_sql(args, policy) -> int:
+    from . import output
+
+    try:
+        from .backends.sql import SqlUnsupported, compile_sql
+    except ImportError:
+        _err("policyc: --target sql needs sqlglot: pip install 'policyc[sql]'")
+        return EXIT_INPUT
+    from .backends.columnar import Unsupported
+
+    try:
+        query = compile_sql(policy.ir, dialect=args.dialect, table=args.table)
+    except ImportError as e:
+        _err(f"policyc: {e}")
+        return EXIT_INPUT
+    except (SqlUnsupported, Unsupported) as e:
+        _err(f"policyc: {args.policy} cannot be compiled to exact SQL: {e}; nothing was written")
+        return EXIT_FINDINGS
+    try:
+        output.write_atomic(args.output, query.rstrip("\n") + "\n")
+    except OSError as e:
+        _err(f"policyc: cannot write {args.output}: {e}")
+        return EXIT_INPUT
+    _err(f"wrote {args.output}: one {args.dialect} query over the table {args.table!r} "
+         f"(agent, period and the inputs) giving agent, period and every output of {policy.name}")
+    return EXIT_OK
+
+
 def _renumber(issue, keep):
     from .runtime import RecordIssue
 
@@ -519,6 +552,8 @@ def cmd_compile(args) -> int:
     policy, status = _load_policy(args.policy, "nothing was written")
     if policy is None:
         return status
+    if args.target == "sql":
+        return _compile_sql(args, policy)
     try:
         output.write_atomic(args.output, policy.compile())
     except OSError as e:
