@@ -1012,18 +1012,18 @@ def _types_ok(p: ir.Policy, types: dict) -> bool:
 
 
 def _profile(p: ir.Policy, con, types: dict) -> dict:
-    """The scale of each numeric input: its kind's default, or more when the column's type or a
-    value has more decimals (trailing zeros aside); _Fallback when a value is not a plain decimal
-    (the Python reader decides about those)."""
+    """The scale of each numeric input, as the Polars engine takes it from the batch: a DECIMAL(p, s)
+    column's s, 0 for integers, else the most decimals a value has (trailing zeros aside);
+    _Fallback when a value is not a plain decimal (the Python reader decides about those)."""
     scales, scan = {}, []
     for i in p.inputs:
         if i.kind not in _NUMERIC:
             continue
         kind = _sql_type(types.get(i.name))
         if kind is not None and kind[0] == "int":
-            scales[i.name] = DEFAULT_SCALES[i.kind]
+            scales[i.name] = 0
         elif kind is not None and kind[0] == "decimal" and kind[2] <= 17:
-            scales[i.name] = max(kind[2], DEFAULT_SCALES[i.kind])
+            scales[i.name] = kind[2]
         else:
             scan.append(i)
     if not scan:
@@ -1043,7 +1043,7 @@ def _profile(p: ir.Policy, con, types: dict) -> dict:
         places = places or 0
         if places > MAX_SCALE:
             raise _Fallback()
-        scales[i.name] = max(places, DEFAULT_SCALES[i.kind])  # one query for most batches of a policy
+        scales[i.name] = places
     return scales
 
 
