@@ -299,3 +299,22 @@ def test_compile_target_sql_gives_a_query_that_scores_alike(tmp_path, capsys):
                         str(tmp_path / "s.sql"))
     assert code == 0 and "spark query" in err
     assert "`refund_rate`" in (tmp_path / "s.sql").read_text(encoding="utf-8")  # Spark quotes with backticks
+
+
+def test_compile_sql_scale_option_reads_more_places_and_never_rounds(tmp_path, capsys):
+    duckdb = pytest.importorskip("duckdb")
+    policy = POLICIES / "pdd_deduction.policy"
+    sample = POLICIES / "samples" / "pdd_deduction.csv"   # holds supervisor_deduction = 4.9999
+    con = duckdb.connect()
+    con.execute(f"CREATE TABLE records AS SELECT * FROM read_csv('{sample.as_posix()}', all_varchar=true)")
+    default, wider = tmp_path / "a.sql", tmp_path / "b.sql"
+    assert _cli(capsys, "compile", str(policy), "--target", "sql", "-o", str(default))[0] == 0
+    with pytest.raises(duckdb.Error):   # more decimals than the default scale: the query fails, it does not round
+        con.execute(default.read_text(encoding="utf-8")).fetchall()
+    code, _, err = _cli(capsys, "compile", str(policy), "--target", "sql", "--scale", "supervisor_deduction=4",
+                        "-o", str(wider))
+    assert code == 0, err
+    got = con.execute(wider.read_text(encoding="utf-8")).fetchall()
+    assert len(got) == len(_csv_records(sample))
+    code, _, err = _cli(capsys, "compile", str(policy), "--target", "sql", "--scale", "nosuch=2", "-o", str(wider))
+    assert code == 2 and "INPUT=PLACES" in err

@@ -68,6 +68,9 @@ def _parser() -> argparse.ArgumentParser:
     k.add_argument("--dialect", choices=["duckdb", "spark"], default="duckdb",
                    help="SQL dialect for --target sql (default duckdb)")
     k.add_argument("--table", default="records", help="the table of records the query reads (--target sql)")
+    k.add_argument("--scale", action="append", default=[], metavar="INPUT=PLACES",
+                   help="decimal places an input is read with (--target sql; repeatable); a value with more "
+                        "non-zero decimals makes the query fail, never rounds (defaults: docs/sql.md)")
 
     # verbs that live in their own modules: each has HELP, add_arguments(parser) and run(args) -> int
     for verb, module in _MODULE_VERBS.items():
@@ -478,14 +481,25 @@ def _compile_sql(args, policy) -> int:
         return EXIT_INPUT
     from .backends.columnar import Unsupported
 
+    scales = {}
+    inputs = {i.name for i in policy.ir.inputs}
+    for item in args.scale:
+        name, _, places = item.partition("=")
+        if name not in inputs or not places.isdigit():
+            _err(f"policyc: --scale {item!r}: write INPUT=PLACES with an input of the policy, e.g. refund_rate=4")
+            return EXIT_INPUT
+        scales[name] = int(places)
     try:
-        query = compile_sql(policy.ir, dialect=args.dialect, table=args.table)
+        query = compile_sql(policy.ir, dialect=args.dialect, table=args.table, scales=scales or None)
     except ImportError as e:
         _err(f"policyc: {e}")
         return EXIT_INPUT
     except (SqlUnsupported, Unsupported) as e:
         _err(f"policyc: {args.policy} cannot be compiled to exact SQL: {e}; nothing was written")
         return EXIT_FINDINGS
+    except ValueError as e:
+        _err(f"policyc: {e}")
+        return EXIT_INPUT
     try:
         output.write_atomic(args.output, query.rstrip("\n") + "\n")
     except OSError as e:

@@ -418,7 +418,7 @@ class Planner:
             return x
         if isinstance(x, BoolV) and isinstance(x.b, (BCol, BLit)):
             return x
-        name = f"·t{id(self)}_{len(self.pending)}_{len(self.values)}"
+        name = f"·t{len(self.values)}_{len(self.pending)}"  # per definition: stable from run to run
         self.pending.append(Step(name, x))
         return self.column_of(name, x)
 

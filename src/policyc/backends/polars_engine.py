@@ -600,6 +600,9 @@ def _public(d: ir.Definition, v, wide=True):
     dec = _int_type(wide) == INT
     if isinstance(v, C.Num):
         num = pl.col(v.num.name) if dec else pl.col(v.num.name).cast(INT)
+        if v.den is not None and d.type.repr is ir.Repr.INT:  # a whole number held as a fraction
+            den = pl.col(v.den.name) if dec else pl.col(v.den.name).cast(INT)
+            return (num // (den * pl.lit(Decimal(10) ** v.scale, dtype=INT))).cast(pl.Int64)
         if v.den is not None:
             den = pl.col(v.den.name) if dec else pl.col(v.den.name).cast(INT)
             places = 20
