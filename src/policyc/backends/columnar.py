@@ -477,8 +477,11 @@ class Planner:
             zero = Cmp("=", bn, ZERO)
             self.guards[-1].append(zero)
             bn = IfI(zero, ONE, bn)  # never divide by zero while computing the unused branch
-        negative = Cmp("<", bn, ZERO)
         num = _mul(_mul(a.num, pow10(b.scale)), _den(b))
+        r = self.ranges.of(right)
+        if r is not None and r[0] is not None and r[0] >= 0:  # a divisor that is never negative
+            return Num(num, a.scale, _mul(_den(a), bn))
+        negative = Cmp("<", bn, ZERO)
         num = IfI(negative, Neg(num), num)
         den = _mul(_den(a), IfI(negative, Neg(bn), bn))
         return Num(num, a.scale, den)
