@@ -180,19 +180,13 @@ def _load_records(args):
 
 def cmd_check(args) -> int:
     from . import i18n, report
-    from .compiler import check_source
+    from .compiler import check_source, policy_files
     from .diagnostics import Severity
 
-    files: list[Path] = []
-    for raw in args.paths:
-        p = Path(raw)
-        if p.is_dir():
-            files.extend(sorted(p.rglob("*.policy")))
-        elif p.exists():
-            files.append(p)
-        else:
-            _err(f"policyc: {raw}: no such file or folder")
-            return EXIT_INPUT
+    found = policy_files(args.paths)
+    if found is None:
+        return EXIT_INPUT
+    files = [Path(f) for f in found]
     checked = []
     for f in files:
         try:

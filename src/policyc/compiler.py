@@ -100,6 +100,27 @@ def compile_source(text: str, file: str = "<string>") -> tuple[ir.Policy, list[D
     return policy, diags
 
 
+def policy_files(paths, *, stdin: bool = False) -> list[str] | None:
+    """The policy files named by `paths` (a folder: every *.policy under it, sorted; `-` is kept
+    when `stdin`); None, after saying so on stderr, when a path does not exist."""
+    import sys
+
+    files: list[str] = []
+    for raw in paths:
+        if stdin and raw == "-":
+            files.append(raw)
+            continue
+        p = Path(raw)
+        if p.is_dir():
+            files.extend(str(f) for f in sorted(p.rglob("*.policy")))
+        elif p.exists():
+            files.append(str(raw))
+        else:
+            print(f"policyc: {raw}: no such file or folder", file=sys.stderr)
+            return None
+    return files
+
+
 def read_policy(path: str | Path) -> tuple[str, str]:
     """Read a policy file as UTF-8 (BOM allowed); return (text, display name)."""
     p = Path(path)

@@ -22,7 +22,6 @@ import bisect
 import difflib
 import sys
 import unicodedata
-from pathlib import Path
 
 from . import ast
 from .diagnostics import PolicyError
@@ -960,20 +959,9 @@ def _print_diagnostics(e: PolicyError, text: str) -> None:
 
 
 def _files(paths: list[str]) -> list[str] | None:
-    files: list[str] = []
-    for raw in paths:
-        if raw == "-":
-            files.append(raw)
-            continue
-        p = Path(raw)
-        if p.is_dir():
-            files.extend(str(f) for f in sorted(p.rglob("*.policy")))
-        elif p.exists():
-            files.append(raw)
-        else:
-            _err(f"policyc: {raw}: no such file or folder")
-            return None
-    return files
+    from .compiler import policy_files
+
+    return policy_files(paths, stdin=True)
 
 
 def run(args) -> int:

@@ -443,17 +443,10 @@ def _percent_arg(text: str) -> Fraction:
 
 
 def _files(paths: list[str]) -> list[Path] | None:
-    files: list[Path] = []
-    for raw in paths:
-        p = Path(raw)
-        if p.is_dir():
-            files.extend(sorted(p.rglob("*.policy")))
-        elif p.exists():
-            files.append(p)
-        else:
-            print(f"policyc: {raw}: no such file or folder", file=sys.stderr)
-            return None
-    return files
+    from .compiler import policy_files
+
+    found = policy_files(paths)
+    return None if found is None else [Path(f) for f in found]
 
 
 def run(args) -> int:
