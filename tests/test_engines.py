@@ -318,3 +318,57 @@ def test_compile_sql_scale_option_reads_more_places_and_never_rounds(tmp_path, c
     assert len(got) == len(_csv_records(sample))
     code, _, err = _cli(capsys, "compile", str(policy), "--target", "sql", "--scale", "nosuch=2", "-o", str(wider))
     assert code == 2 and "INPUT=PLACES" in err
+
+
+# ───────────────────────── label columns of every type ─────────────────────────
+
+MANY = [f"l{k}" for k in range(10)]  # more labels than the engine compares one by one
+MANY_LABELS = policyc.loads(
+    "policy many\nperiod month\n"
+    f"input c : choice {' | '.join(MANY)}\n"
+    "input g : grade A > B > C\n"
+    f"item x 10 pts = by c: {', '.join(f'{lab} -> {k}' for k, lab in enumerate(MANY))}\n"
+    "item y 5 pts = 5 if c is l7 else 0\n"
+    "item z 5 pts = 5 if g >= B else 1\n",
+    "<many>")
+
+
+def _label_frames(policy, records):
+    """The same records with their label columns as text, Categorical, and Enums whose own
+    categories are in another order and include labels the policy does not know."""
+    labels = {i.name: list(i.type.labels) for i in policy.ir.inputs if i.kind in ("grade", "choice")}
+    text = pl.DataFrame(records, schema={k: pl.String for k in records[0]})
+    yield "string", text
+    yield "categorical", text.with_columns(pl.col(c).cast(pl.Categorical) for c in labels)
+    yield "enum", text.with_columns(pl.col(c).cast(pl.Enum(["zz", *reversed(ls)])) for c, ls in labels.items())
+
+
+@pytest.mark.parametrize("which", ["taobao_aftersales", "team_kpi_2024", "many"])
+def test_label_columns_of_every_type_score_alike(which, monkeypatch):
+    from policyc.backends import polars_engine
+
+    def no_fallback(policy, df):
+        raise AssertionError("a well-formed batch was handed to the Python engine")
+
+    if which == "many":
+        policy = MANY_LABELS
+        records = [{"agent": f"a{k}", "period": "2026-01", "c": MANY[k % 10], "g": "ABC"[k % 3]}
+                   for k in range(30)]
+    else:
+        policy = _policy(POLICIES / f"{which}.policy")
+        records = _csv_records(POLICIES / "samples" / f"{which}.csv")
+    for kind, frame in _label_frames(policy, records):
+        with monkeypatch.context() as m:  # computed by the engine itself, not handed over
+            m.setattr(polars_engine, "_python", no_fallback)
+            compare(policy, records, frame)
+        # an unknown label is reported as the Python engine reports it, whatever the column type
+        bad = [dict(r) for r in records]
+        name = next(i.name for i in policy.ir.inputs if i.kind in ("grade", "choice"))
+        bad[1][name] = "zz"
+        frames = dict(_label_frames(policy, bad))
+        with pytest.raises(RecordError) as py:
+            policy.score_batch(bad)
+        with pytest.raises(RecordError) as col:
+            policy.score_frame(frames[kind], engine="polars")
+        assert [str(i) for i in col.value.errors] == [str(i) for i in py.value.errors], kind
+        assert (1, name) in {(i.index, i.field) for i in col.value.errors}

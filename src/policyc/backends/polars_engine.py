@@ -16,6 +16,8 @@ from __future__ import annotations
 from decimal import Decimal
 from fractions import Fraction
 
+import attrs
+
 from .. import ir
 from .. import runtime as rt
 from . import columnar as C
@@ -45,8 +47,10 @@ class Renderer:
     """Plan nodes → Polars expressions, over integers of one type: Int64 when the batch's bounds
     prove every value fits (fast), else checked Decimal(38, 0)."""
 
-    def __init__(self, wide=True, ordinal: str = "·ordinal"):
+    def __init__(self, wide=True, ordinal: str = "·ordinal", enums=None):
         self.ordinal = ordinal
+        # label inputs held as codes (name → their labels, in code order): see _label_codes
+        self.enums: dict[str, tuple[str, ...]] = dict(enums or {})
         self.int = _int_type(wide)
         self.wide = self.int == INT
         self.checks: list = []  # boolean expressions that must be false on every row
@@ -165,13 +169,29 @@ class Renderer:
         starts = pl.when(go_on).then(pl.lit(-1, dtype=pl.Int64)).otherwise(idx)
         return pl.when(c).then(idx - starts.cum_max() + 1).otherwise(0).cast(self.int)
 
+    def _by_code(self, name: str, value_of, dtype):
+        """A value for each label of the code column `name`, picked by the row's code (a gather:
+        no hashing); a missing label gives null."""
+        table = pl.Series([value_of(lab) for lab in self.enums[name]], dtype=dtype)
+        return pl.lit(table).gather(pl.col(name))
+
     def i_LabelMap(self, n):
         conv = Decimal if self.wide else int
+        if n.label in self.enums:
+            table = dict(zip(n.labels, n.values, strict=True))
+
+            def value_of(lab):
+                v = table.get(lab, n.default)
+                return None if v is None else conv(v)
+            return self._by_code(n.label, value_of, self.int)
         return pl.col(n.label).replace_strict(list(n.labels), [conv(v) for v in n.values],
                                                default=None if n.default is None else conv(n.default),
                                                return_dtype=self.int)
 
     def i_LabelRank(self, n):
+        if isinstance(n.label, C.LCol) and n.label.name in self.enums:
+            rank = {lab: k for k, lab in enumerate(n.labels)}
+            return self._by_code(n.label.name, rank.get, pl.Int64).cast(self.int)
         return self.lab(n.label).replace_strict(list(n.labels), list(range(len(n.labels))),
                                               return_dtype=pl.Int64).cast(self.int)
 
@@ -206,6 +226,14 @@ class Renderer:
         return pl.when(self.b(n.cond)).then(self.b(n.then)).otherwise(self.b(n.other))
 
     def b_LabelIs(self, n):
+        a, b = n.a, n.b
+        if isinstance(b, C.LCol) and isinstance(a, C.LLit):
+            a, b = b, a
+        if isinstance(a, C.LCol) and a.name in self.enums and isinstance(b, C.LLit):
+            labels = self.enums[a.name]
+            if b.value not in labels:  # never equal; null stays null
+                return pl.when(pl.col(a.name).is_not_null()).then(pl.lit(False))
+            return pl.col(a.name) == pl.lit(labels.index(b.value), dtype=CODE)
         return self.lab(n.a) == self.lab(n.b)
 
     def b_Prev(self, n):
@@ -216,6 +244,8 @@ class Renderer:
         return getattr(self, "l_" + type(n).__name__)(n)
 
     def l_LCol(self, n):
+        if n.name in self.enums:  # a code column: back to its text
+            return self._by_code(n.name, lambda lab: lab, pl.String)
         return pl.col(n.name)
 
     def l_LLit(self, n):
@@ -339,61 +369,79 @@ def prepare(policy: ir.Policy, df):
         elif inp.kind == "bool" and dtype != pl.Boolean:
             raise _Fallback()
     df = _parse_text_numbers(df, policy)
-    _check_batch_level(policy, df)
     numeric = [i for i in policy.inputs if i.kind in _NUMERIC]
     scales = {i.name: _scale_of(df.schema[i.name]) for i in numeric}
     if any(sc > MAX_SCALE for sc in scales.values()):
         raise _Fallback()
-    stats = [e for i in numeric for e in (pl.col(i.name).min().alias(f"·lo·{i.name}"),
-                                          pl.col(i.name).max().alias(f"·hi·{i.name}"))]
-    summary = df.select(stats).row(0, named=True) if stats else {}
+    summary, periods, distinct = _summarise(df, numeric)
+    _check_batch_level(policy, df, summary, periods)
     bounds = {}
     for i in numeric:
         lo, hi = summary[f"·lo·{i.name}"], summary[f"·hi·{i.name}"]
         unit = 10 ** scales[i.name]
         bounds[i.name] = (int(Decimal(lo) * unit) if lo is not None else 0,
                           int(Decimal(hi) * unit) if hi is not None else 0)
-    return df, scales, bounds
+    return Batch(df, scales, bounds, periods, distinct)
 
 
-def _check_batch_level(policy: ir.Policy, df) -> None:
-    """Checks decided once per batch from a column's distinct values and counts (agents, periods,
-    labels, missing values), so rows need no test of their own; _Fallback on any doubt."""
+@attrs.frozen
+class Batch:
+    """A frame the batch-level checks passed, with what they learnt of it."""
+
+    df: object
+    scales: dict  # numeric input → its decimal places in this frame
+    bounds: dict  # numeric input → (least, greatest) in scaled integers
+    periods: list  # the distinct period labels
+    distinct: bool  # every (agent, period) key proven distinct (else the exact test decides)
+
+
+def _summarise(df, numeric):
+    """One pass (one select, run in parallel): missing values, the shortest agent, each numeric
+    input's least and greatest value, the distinct period labels, and the number of distinct
+    hashes of the (agent, period) keys: equal keys hash equal, so as many hashes as records
+    proves no agent twice in a period (fewer only calls for the exact test)."""
+    stats = [pl.col(c).null_count().alias(f"·null·{c}") for c in df.columns]
+    stats.append(pl.col("agent").str.len_bytes().min().alias("·agentlen"))
+    stats += [e for i in numeric for e in (pl.col(i.name).min().alias(f"·lo·{i.name}"),
+                                           pl.col(i.name).max().alias(f"·hi·{i.name}"))]
+    stats.append(pl.col("period").unique().implode().alias("·periods"))
+    stats.append((pl.col("agent").hash(1) ^ pl.col("period").hash(2)).n_unique().alias("·keys"))
+    summary = df.select(stats).row(0, named=True)
+    return summary, list(summary["·periods"]), summary["·keys"] == df.height
+
+
+def _check_batch_level(policy: ir.Policy, df, summary, periods) -> None:
+    """Checks decided once per batch from the summary (agents, periods, missing values), so rows
+    need no test of their own; _Fallback on any doubt. (Unknown labels are found row by row, in
+    the same pass as the scoring: see _input_columns.)"""
     if df.height == 0:
         return
-    nulls = df.null_count().row(0, named=True)
-    if nulls["agent"] or nulls["period"]:
+    if summary["·null·agent"] or summary["·null·period"] or not summary["·agentlen"]:
         raise _Fallback()
-    if df.select(pl.col("agent").str.len_bytes().min()).item() == 0:
-        raise _Fallback()
-    for period in df.get_column("period").unique().to_list():
+    for period in periods:
         try:
             rt.read_period(period, policy.period)
         except rt._Bad:
             raise _Fallback() from None
     for inp in policy.inputs:
-        if nulls[inp.name] and not inp.na:
+        if summary[f"·null·{inp.name}"] and not inp.na:
             raise _Fallback()
-        if inp.kind in ("grade", "choice"):
-            seen = df.get_column(inp.name).cast(pl.String).unique().drop_nulls().to_list()
-            if any(v not in inp.type.labels for v in seen):
-                raise _Fallback()
 
 
-def _ordinals(policy: ir.Policy, df):
+def _ordinals(policy: ir.Policy, labels):
     """Each row's period as an ordinal (consecutive periods differ by 1), from its distinct labels."""
-    labels = df.get_column("period").unique().to_list()
     return pl.col("period").replace_strict(labels, [rt.read_period(x, policy.period) for x in labels],
                                            return_dtype=pl.Int64)
 
 
-def _input_columns(policy: ir.Policy, df, scales, wide: bool, ordinal: bool, bounds=None):
-    """The engine's input columns and the per-row well-formedness condition (only the checks
-    the batch's bounds do not already prove; agents, periods, labels and nulls were checked
-    once per batch)."""
+def _input_columns(policy: ir.Policy, df, scales, wide: bool, periods=None, bounds=None):
+    """The engine's input columns, the per-row well-formedness condition (labels, and only the
+    numeric checks the batch's bounds do not already prove; agents, periods and nulls were
+    checked once per batch) and the label columns held as Enums (name → labels)."""
     exprs = [pl.col("agent"), pl.col("period")]
-    if ordinal:
-        exprs.append(_ordinals(policy, df).alias("·ordinal"))
+    enums: dict[str, tuple[str, ...]] = {}
+    if periods is not None:
+        exprs.append(_ordinals(policy, periods).alias("·ordinal"))
     ok = []
     for inp in policy.inputs:
         name = inp.name
@@ -405,13 +453,39 @@ def _input_columns(policy: ir.Policy, df, scales, wide: bool, ordinal: bool, bou
                 continue
             ok.append(_value_checks(inp, x, scales[name], wide).fill_null(True))
         elif inp.kind in ("grade", "choice"):
-            exprs.append(col.cast(pl.String).alias(name))
+            # held as codes (the label's position among the input's labels): read once here, and
+            # every later use is a comparison or a gather; a label not among them has no code,
+            # and that row is not well-formed
+            labels = tuple(inp.type.labels)
+            code = _label_codes(col, df.schema[name], labels)
+            exprs.append(code.alias(name))
+            ok.append(code.is_not_null() | col.is_null())
+            enums[name] = labels
         else:
             exprs.append(col)
     all_ok = pl.lit(True)
     for c in ok:
         all_ok = all_ok & c
-    return exprs, all_ok
+    return exprs, all_ok, enums
+
+
+CODE = None if pl is None else pl.UInt32
+_FEW_LABELS = 8  # up to this many, comparing beats hashing (short texts compare in place)
+
+
+def _label_codes(col, dtype, labels: tuple[str, ...]):
+    """A label column as UInt32 codes: the position of each row's label in `labels`, null for a
+    missing value or a text that is not one of them."""
+    if isinstance(dtype, pl.Enum):  # its own codes, translated by a table
+        own = dtype.categories.to_list()
+        table = pl.Series([labels.index(x) if x in labels else None for x in own], dtype=CODE)
+        return pl.lit(table).gather(col.to_physical())
+    if dtype == pl.String and len(labels) <= _FEW_LABELS:
+        code = pl.when(col == labels[0]).then(pl.lit(0, dtype=CODE))
+        for k, lab in enumerate(labels[1:], start=1):
+            code = code.when(col == lab).then(pl.lit(k, dtype=CODE))
+        return code.otherwise(pl.lit(None, dtype=CODE))
+    return col.cast(pl.Enum(labels), strict=False).to_physical().cast(CODE)
 
 
 def _proven(inp: ir.Input, bound: tuple[int, int], scale: int) -> bool:
@@ -467,13 +541,11 @@ def _value_checks(inp: ir.Input, x, scale: int, wide):
     return good
 
 
-def check_keys(policy: ir.Policy, data):
+def check_keys(policy: ir.Policy, batch: Batch):
     """No agent twice in a period; team-level inputs equal within their cohort; _Fallback if not."""
-    # distinct hashes prove distinct (agent, period) keys; only a clash needs the exact test
-    h = (pl.col("agent").hash(1) ^ pl.col("period").hash(2)).n_unique()
-    if data.select(h).item() != data.height and \
-            data.select(pl.struct("agent", "period").is_duplicated().any()).item():
-        raise _Fallback()
+    data = batch.df
+    if not batch.distinct and data.select(pl.struct("agent", "period").is_duplicated().any()).item():
+        raise _Fallback()  # (a clash of hashes alone is not a duplicate: the exact test decides)
     for c in policy.cohorts:
         keys = ["period", *c.keys]
         for inp in policy.inputs:
@@ -491,16 +563,16 @@ def score_frame(policy, frame):
     p: ir.Policy = policy.ir
     df = to_polars(frame)
     try:
-        data, scales, bounds = prepare(p, df)
-        planner = C.Planner(p, scales)
+        batch = prepare(p, df)
+        planner = C.Planner(p, batch.scales)
         requires = planner.requires()
         plan = planner.plan()
-        top = C.Bounds(bounds, len(data)).largest(plan, [C.BoolV(r) for r in requires])
+        top = C.Bounds(batch.bounds, len(batch.df)).largest(plan, [C.BoolV(r) for r in requires])
         wide = "dec" if top is None or top >= C.INT128_SAFE else "i128" if top >= C.INT64_SAFE else "i64"
         if FORCE_INT is not None and (FORCE_INT == "dec" or (FORCE_INT == "i128" and wide != "dec")):
             wide = FORCE_INT  # tests: a wider type than the bounds need (never a narrower one)
-        check_keys(p, data)
-        return _run(p, data, scales, requires, plan, wide, bounds)
+        check_keys(p, batch)
+        return _run(p, batch, requires, plan, wide)
     except _Fallback:
         return _python(policy, df)
     except C.Unsupported as e:
@@ -522,10 +594,12 @@ def _needs_ordinal(plan: C.Plan) -> bool:
     return any(walk(s.value) for s in plan.steps)
 
 
-def _run(p, data, scales, requires, plan, wide, bounds=None):
-    r = Renderer(wide)
+def _run(p, batch: Batch, requires, plan, wide):
+    data = batch.df
     history = _needs_ordinal(plan)
-    inputs, ok = _input_columns(p, data, scales, wide, history, bounds)
+    inputs, ok, enums = _input_columns(p, data, batch.scales, wide, batch.periods if history else None,
+                                       batch.bounds)
+    r = Renderer(wide, enums=enums)
     lf = data.lazy().select(*inputs, ok.alias("·ok"))
     if history:  # agents' records in period order, so history is a scan; the input order is restored below
         lf = lf.with_row_index("·row").sort("agent", "·ordinal")
