@@ -1,10 +1,14 @@
 """The Polars engine: a columnar plan (backends/columnar.py) rendered as Polars expressions.
 
-Integers are `Decimal(38, 0)` columns, whose arithmetic Polars checks: a value
-that does not fit raises, and the engine reports it (`EngineLimit`) instead of
-wrapping. Input columns are read into scaled integers at the scale the batch
-needs (a `Decimal(p, s)` column: s; integers: 0; text and float columns: the
-most decimals any value is written with).
+Integers are Int64 or Int128 where the batch's bounds prove that no value can
+overflow (columnar.Bounds), else checked `Decimal(38, 0)`, whose arithmetic
+Polars checks: a value that does not fit raises, and the engine reports it
+(`EngineLimit`) instead of wrapping. Input columns are read into scaled
+integers at the scale the batch needs (a `Decimal(p, s)` column: s; integers:
+0; text and float columns: the most decimals any value is written with).
+Labels are read once into codes; text keys of cohort windows are grouped by
+codes; ranks of fractions and history work in one sorted order of the batch
+(an index permutation and its inverse, never a sort of the frame itself).
 
 Validation: vectorised checks decide whether every row is well-formed; if one
 is not, the whole batch goes to the Python engine's reader, so bad records are
@@ -47,8 +51,12 @@ class Renderer:
     """Plan nodes → Polars expressions, over integers of one type: Int64 when the batch's bounds
     prove every value fits (fast), else checked Decimal(38, 0)."""
 
-    def __init__(self, wide=True, ordinal: str = "·ordinal", enums=None):
+    def __init__(self, wide=True, ordinal: str = "·ordinal", enums=None, texts=()):
         self.ordinal = ordinal
+        self.texts = set(texts)  # text columns (window keys among them are grouped by codes)
+        self.pre: list = []  # columns a step needs made before it (codes, sort orders, picks)
+        self.made: set[str] = set()
+        self.picks: dict = {}
         # label inputs held as codes (name → their labels, in code order): see _label_codes
         self.enums: dict[str, tuple[str, ...]] = dict(enums or {})
         self.int = _int_type(wide)
@@ -89,8 +97,23 @@ class Renderer:
     def i_IfI(self, n):
         return pl.when(self.b(n.cond)).then(self.i(n.then)).otherwise(self.i(n.other))
 
+    def window(self, keys) -> list:
+        """The columns a window over `keys` groups by: exact UInt32 codes of text keys (an integer
+        hashes and sorts faster than a text), made once per batch (see `pre`)."""
+        cols = []
+        for k in keys:
+            if k in self.texts:
+                name = f"·code·{k}"
+                if name not in self.made:
+                    self.made.add(name)
+                    self.pre.append(pl.col(k).cast(pl.Categorical).to_physical().alias(name))
+                cols.append(name)
+            else:
+                cols.append(k)
+        return cols
+
     def i_Win(self, n):
-        keys = list(n.keys)
+        keys = self.window(n.keys)
         if n.func == "count":
             return pl.len().cast(pl.Int64).cast(self.int).over(keys)
         x = self.i(n.arg)
@@ -98,52 +121,73 @@ class Renderer:
         return agg.over(keys)
 
     def i_Rank(self, n):
-        keys = list(n.keys)
+        keys = self.window(n.keys)
         if n.den is None:
             return self.i(n.num).rank("min", descending=n.descending).over(keys).cast(pl.Int64).cast(self.int)
-        # fractions: order each window by a float key, then prove the order exactly (each value is
-        # ≤ the one before it, compared in integers) and find the ties exactly; the rank is the
-        # position where a row's run of equal values starts. A wrong float order is refused.
+        # fractions: the rows sorted once by window and a float key, then the order proved exactly
+        # (each value ≤ the one before it in its window, compared in integers) and the ties found
+        # exactly; a row's rank is where its run of equal values starts in its window. A wrong
+        # float order is refused. (One sort of the whole batch: far faster than ordered windows.)
         num, den = self.i(n.num), self.i(n.den)
         key = num.cast(pl.Float64) / den.cast(pl.Float64)
-        order = -key if n.descending else key
-
-        def ordered(x):
-            return x.over(keys, order_by=order)
-
-        prev_num, prev_den = ordered(num.shift(1)), ordered(den.shift(1))
-        mine, theirs = num * prev_den, prev_num * den
-        self.checks.append(("a rank could not be ordered exactly",
-                            ((mine > theirs) if n.descending else (mine < theirs)).fill_null(False)))
-        tie = (mine == theirs).fill_null(False)
-        pos = ordered(pl.int_range(pl.len(), dtype=pl.Int64))
-        start = pl.when(tie).then(pl.lit(-1, dtype=pl.Int64)).otherwise(pos)
-        return (ordered(start.cum_max()) + 1).cast(self.int)
+        k = len(self.made)
+        perm, inv = f"·perm{k}", f"·inv{k}"
+        self.made |= {perm, inv}
+        self.pre.append(pl.arg_sort_by([*keys, -key if n.descending else key]).alias(perm))
+        self.pre.append(pl.col(perm).arg_sort().alias(inv))
+        order = pl.col(perm)
+        sn, sd = num.gather(order), den.gather(order)
+        same = pl.lit(True)
+        for c in keys:
+            g = pl.col(c).gather(order)
+            same = same & (g == g.shift(1))
+        same = same.fill_null(False)
+        mine, theirs = sn * sd.shift(1), sn.shift(1) * sd
+        wrong = (same & ((mine > theirs) if n.descending else (mine < theirs))).fill_null(False)
+        tie = same & (mine == theirs).fill_null(False)
+        pos = pl.int_range(pl.len(), dtype=pl.Int64)
+        start = pl.when(same).then(pl.lit(-1, dtype=pl.Int64)).otherwise(pos).cum_max()
+        run = pl.when(tie).then(pl.lit(-1, dtype=pl.Int64)).otherwise(pos).cum_max()
+        rank, bad = f"·rank{k}", f"·rank{k}·bad"
+        self.pre.append([(run - start + 1).gather(pl.col(inv)).alias(rank), wrong.alias(bad)])
+        self.checks.append(("a rank could not be ordered exactly", pl.col(bad)))
+        return pl.col(rank).cast(self.int)
 
     def i_WinArgmax(self, n):
         """Pick the extreme num/den of each window by a float key, then prove the pick exactly:
         every row's value must be ≤ (≥) the pick, compared in integers; otherwise the batch is
         refused (EngineLimit). Floats only choose a candidate; they never become a value. The
-        numerator and denominator are taken from the same row (a struct), never from two."""
-        num, den = self.i(n.num), self.i(n.den)
-        key = num.cast(pl.Float64) / den.cast(pl.Float64)
-        keys = list(n.keys)
-        pair = pl.struct(num.alias("n"), den.alias("d")).sort_by(key)
-        pick = (pair.last() if n.largest else pair.first()).over(keys)
-        pick_num, pick_den = pick.struct.field("n"), pick.struct.field("d")
-        mine, best = num * pick_den, pick_num * den
-        self.checks.append(("a cohort maximum could not be picked exactly",
-                            (mine > best) if n.largest else (mine < best)))
-        return pick_num if n.part == "num" else pick_den
+        numerator and denominator are taken from the same row (one arg_max), never from two.
+        Each distinct pick is made once, as two columns, before the step that uses it."""
+        ident = (n.num, n.den, n.keys, n.largest)
+        if ident not in self.picks:
+            num, den = self.i(n.num), self.i(n.den)
+            key = num.cast(pl.Float64) / den.cast(pl.Float64)
+            keys = self.window(n.keys)
+            at = key.arg_max() if n.largest else key.arg_min()
+            k = len(self.picks)
+            names = (f"·pick{k}·num", f"·pick{k}·den")
+            self.pre.append([num.get(at).over(keys).alias(names[0]), den.get(at).over(keys).alias(names[1])])
+            pick_num, pick_den = pl.col(names[0]), pl.col(names[1])
+            mine, best = num * pick_den, pick_num * den
+            self.checks.append(("a cohort maximum could not be picked exactly",
+                                (mine > best) if n.largest else (mine < best)))
+            self.picks[ident] = names
+        names = self.picks[ident]
+        return pl.col(names[0] if n.part == "num" else names[1])
 
-    def ordered(self, x):
-        return x.over("agent", order_by=self.ordinal)
-
-    def follows(self):
-        """In a frame sorted by agent and period: this row's agent had a record the period before,
-        and it is the row just above."""
-        o = pl.col(self.ordinal)
-        return ((pl.col("agent").shift(1) == pl.col("agent")) & (o.shift(1) == o - 1)).fill_null(False)
+    def history(self):
+        """The order of the batch by agent and period, made once (`pre`): `·h·order` lists the rows
+        sorted by agent and period, `·h·back` puts them back; `·h·follows` says, in that order,
+        that the row above is the same agent's record of the period just before."""
+        if "·h·order" not in self.made:
+            self.made |= {"·h·order", "·h·back", "·h·follows"}
+            agent = self.window(["agent"])[0]
+            self.pre.append(pl.arg_sort_by([agent, self.ordinal]).alias("·h·order"))
+            a, o = pl.col(agent).gather(pl.col("·h·order")), pl.col(self.ordinal).gather(pl.col("·h·order"))
+            self.pre.append([pl.col("·h·order").arg_sort().alias("·h·back"),
+                             ((a.shift(1) == a) & (o.shift(1) == o - 1)).fill_null(False).alias("·h·follows")])
+        return pl.col("·h·order"), pl.col("·h·back"), pl.col("·h·follows")
 
     def any(self, n):
         """Render a node of any kind (integer, condition or label)."""
@@ -156,18 +200,21 @@ class Renderer:
             return self.b(n)
         return self.i(n)
 
-    # History runs on a frame sorted by (agent, period) (see _run): the period before is the row
-    # above when `follows()`, and runs of consecutive periods are plain cumulative scans.
+    # History: values taken into the agent-and-period order (see `history`), where the period
+    # before is the row above when it `follows`, and runs of consecutive periods are cumulative
+    # scans; then put back in the batch's order.
     def i_Prev(self, n):
-        x = self.any(n.arg)
-        return pl.when(self.follows()).then(x.shift(1)).otherwise(None)
+        order, back, follows = self.history()
+        x = self.any(n.arg).gather(order)
+        return pl.when(follows).then(x.shift(1)).otherwise(None).gather(back)
 
     def i_Streak(self, n):
-        c = self.b(n.cond).fill_null(False)
+        order, back, follows = self.history()
+        c = self.b(n.cond).fill_null(False).gather(order)
         idx = pl.int_range(pl.len(), dtype=pl.Int64)
-        go_on = c & self.follows() & c.shift(1).fill_null(False)
+        go_on = c & follows & c.shift(1).fill_null(False)
         starts = pl.when(go_on).then(pl.lit(-1, dtype=pl.Int64)).otherwise(idx)
-        return pl.when(c).then(idx - starts.cum_max() + 1).otherwise(0).cast(self.int)
+        return pl.when(c).then(idx - starts.cum_max() + 1).otherwise(0).gather(back).cast(self.int)
 
     def _by_code(self, name: str, value_of, dtype):
         """A value for each label of the code column `name`, picked by the row's code (a gather:
@@ -547,10 +594,15 @@ def check_keys(policy: ir.Policy, batch: Batch):
     if not batch.distinct and data.select(pl.struct("agent", "period").is_duplicated().any()).item():
         raise _Fallback()  # (a clash of hashes alone is not a duplicate: the exact test decides)
     for c in policy.cohorts:
-        keys = ["period", *c.keys]
-        for inp in policy.inputs:
-            if inp.same_over == c.name and data.select((pl.col(inp.name).n_unique().over(keys) > 1).any()).item():
-                raise _Fallback()
+        same = [inp.name for inp in policy.inputs if inp.same_over == c.name]
+        if not same:
+            continue
+        x = [pl.col(n) for n in same]  # one value per cohort: least = greatest, and all or no nulls
+        differs = data.group_by(["period", *c.keys]).agg(
+            pl.any_horizontal(*((v.min() != v.max()) | ((v.null_count() > 0) & (v.null_count() < pl.len()))
+                                for v in x)).alias("d"))
+        if differs.get_column("d").any():
+            raise _Fallback()
 
 
 # ───────────────────────── scoring ─────────────────────────
@@ -567,12 +619,13 @@ def score_frame(policy, frame):
         planner = C.Planner(p, batch.scales)
         requires = planner.requires()
         plan = planner.plan()
-        top = C.Bounds(batch.bounds, len(batch.df)).largest(plan, [C.BoolV(r) for r in requires])
+        proven = C.Bounds(batch.bounds, len(batch.df))
+        top = proven.largest(plan, [C.BoolV(r) for r in requires])
         wide = "dec" if top is None or top >= C.INT128_SAFE else "i128" if top >= C.INT64_SAFE else "i64"
         if FORCE_INT is not None and (FORCE_INT == "dec" or (FORCE_INT == "i128" and wide != "dec")):
             wide = FORCE_INT  # tests: a wider type than the bounds need (never a narrower one)
         check_keys(p, batch)
-        return _run(p, batch, requires, plan, wide)
+        return _run(p, batch, requires, plan, wide, proven.env if top is not None else {})
     except _Fallback:
         return _python(policy, df)
     except C.Unsupported as e:
@@ -594,15 +647,14 @@ def _needs_ordinal(plan: C.Plan) -> bool:
     return any(walk(s.value) for s in plan.steps)
 
 
-def _run(p, batch: Batch, requires, plan, wide):
+def _run(p, batch: Batch, requires, plan, wide, env=None):
     data = batch.df
     history = _needs_ordinal(plan)
     inputs, ok, enums = _input_columns(p, data, batch.scales, wide, batch.periods if history else None,
                                        batch.bounds)
-    r = Renderer(wide, enums=enums)
+    texts = ["agent", "period", *(i.name for i in p.inputs if i.kind == "text")]
+    r = Renderer(wide, enums=enums, texts=texts)
     lf = data.lazy().select(*inputs, ok.alias("·ok"))
-    if history:  # agents' records in period order, so history is a scan; the input order is restored below
-        lf = lf.with_row_index("·row").sort("agent", "·ordinal")
     broken = None
     if requires:
         cond = r.b(requires[0])
@@ -611,16 +663,18 @@ def _run(p, batch: Batch, requires, plan, wide):
         broken = (~cond.fill_null(False)).alias("·broken")  # a `require` fails: the Python reader says how
     types = {d.name: d for d in p.definitions}
     for step in plan.steps:
-        lf = lf.with_columns(_render_step(r, step))
+        exprs = _render_step(r, step)
+        for made in r.pre:  # in order: a sort order before its inverse
+            lf = lf.with_columns(made)
+        r.pre = []
+        lf = lf.with_columns(exprs)
     outputs = [pl.col("agent"), pl.col("period")]
     for name in p.outputs:
-        outputs.append(_public(types[name], plan_value(plan, name), wide).alias(name))
+        outputs.append(_public(types[name], plan_value(plan, name), wide, env or {}).alias(name))
     checks = [c.alias(f"·check{i}") for i, (_, c) in enumerate(r.checks)]
     if broken is not None:
         checks.append(broken)
-    final = lf.select(*outputs, *checks, pl.col("·ok"), *([pl.col("·row")] if history else []))
-    if history:
-        final = final.sort("·row").drop("·row")
+    final = lf.select(*outputs, *checks, pl.col("·ok"))
     try:
         result = final.collect()
     except (pl.exceptions.ComputeError, pl.exceptions.InvalidOperationError) as e:
@@ -668,26 +722,34 @@ def _render_step(r: Renderer, step: C.Step):
     return [pl.concat_list(items).list.drop_nulls().alias(step.name)]
 
 
-def _public(d: ir.Definition, v, wide=True):
+def _public(d: ir.Definition, v, wide=True, env=None):
     """The output column: Int64 for whole numbers, Decimal(38, s) for decimals, Decimal(38, 20)
-    for rationals (rounded half-up at the 20th place, as the Python engine shows them)."""
+    for rationals (rounded half-up at the 20th place, as the Python engine shows them).
+    Rationals are divided in Int128 when the batch's bounds (`env`: column → (lo, hi)) prove
+    every intermediate fits, else in checked Decimal(38, 0)."""
     dec = _int_type(wide) == INT
+    if isinstance(v, C.Num) and v.den is not None:
+        places = 20 if d.type.repr is not ir.Repr.INT else 0
+        e = places - v.scale
+        top = _magnitude(env, v.num.name) * 10 ** max(e, 0), _magnitude(env, v.den.name) * 10 ** max(-e, 0)
+        fast = not dec and 4 * max(top) < C.INT128_SAFE
+        itype = pl.Int128 if fast else INT
+
+        def lit(x):
+            return pl.lit(x, dtype=pl.Int128) if fast else pl.lit(Decimal(x), dtype=INT)
+        num = pl.col(v.num.name) if dec else pl.col(v.num.name).cast(itype)
+        den = pl.col(v.den.name) if dec else pl.col(v.den.name).cast(itype)
+        if d.type.repr is ir.Repr.INT:  # a whole number held as a fraction
+            return (num // (den * lit(10 ** v.scale))).cast(pl.Int64)
+        n = num * lit(10 ** e) if e >= 0 else num
+        dd = den if e >= 0 else den * lit(10 ** (-e))
+        q = n // dd
+        rem = n - q * dd
+        bump = ((rem * 2 > dd) | ((rem * 2 == dd) & (n > 0)))
+        k = pl.when(bump).then(q + 1).otherwise(q)
+        return _as_decimal(k, places, wide=not fast)
     if isinstance(v, C.Num):
         num = pl.col(v.num.name) if dec else pl.col(v.num.name).cast(INT)
-        if v.den is not None and d.type.repr is ir.Repr.INT:  # a whole number held as a fraction
-            den = pl.col(v.den.name) if dec else pl.col(v.den.name).cast(INT)
-            return (num // (den * pl.lit(Decimal(10) ** v.scale, dtype=INT))).cast(pl.Int64)
-        if v.den is not None:
-            den = pl.col(v.den.name) if dec else pl.col(v.den.name).cast(INT)
-            places = 20
-            e = places - v.scale
-            n = num * pl.lit(Decimal(10) ** e, dtype=INT) if e >= 0 else num
-            dd = den if e >= 0 else den * pl.lit(Decimal(10) ** (-e), dtype=INT)
-            q = n // dd
-            rem = n - q * dd
-            bump = ((rem * 2 > dd) | ((rem * 2 == dd) & (n > 0)))
-            k = pl.when(bump).then(q + 1).otherwise(q)
-            return _as_decimal(k, places, wide=True)
         if d.type.repr is ir.Repr.INT:
             if not dec:
                 raw = pl.col(v.num.name)
@@ -698,6 +760,14 @@ def _public(d: ir.Definition, v, wide=True):
     if isinstance(v, C.ListV):
         return pl.col(d.name)
     return pl.col(d.name)
+
+
+def _magnitude(env, name) -> int:
+    """The largest magnitude the column can hold in this batch; unbounded (huge) if unknown."""
+    if name not in env:
+        return C.INT128_SAFE
+    lo, hi = env[name]
+    return max(abs(lo), abs(hi))
 
 
 def _as_decimal(unscaled, scale: int, wide: bool):
