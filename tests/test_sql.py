@@ -25,7 +25,7 @@ import policyc  # noqa: E402
 from policyc.backends import columnar, sql  # noqa: E402
 from policyc.runtime import RecordError  # noqa: E402
 from strategies import NUMERIC_KINDS, batches  # noqa: E402
-from test_engines import SAMPLES, SHIPPED, frame_of, same  # noqa: E402
+from test_engines import SAMPLES, SHIPPED, _jsonl, frame_of, same  # noqa: E402
 from test_properties import FEATURES  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -415,6 +415,71 @@ def test_spark_fails_loudly_on_a_value_it_would_round(spark):
     records = _read_sample(POLICIES / "samples" / "pdd_deduction.csv")
     with pytest.raises(Exception, match="supervisor_deduction"):
         _spark_rows(spark, policy, records)  # default scale 2; the sample holds 4.9999
+
+
+# ───────────────────────── the spark engine (score_frame / policyc score) ─────────────────────────
+
+
+@pytest.fixture
+def spark_no_fallback(monkeypatch):
+    """Fail if the spark engine hands a batch to the Python engine."""
+    from policyc.backends import polars_engine
+
+    def refuse(*args):
+        raise AssertionError("the spark engine handed the batch to the Python engine")
+
+    monkeypatch.setattr(polars_engine, "_python", refuse)
+
+
+@SPARK_WARNINGS
+def test_spark_engine_scores_every_sample_alike(spark, spark_no_fallback):
+    problems = []
+    for sample in SAMPLES:
+        policy = policyc.load(POLICIES / f"{sample.stem}.policy")
+        records = _read_sample(sample)
+        got = policy.score_frame(_text_frame(records), engine="spark").to_dicts()  # in the records' order
+        problems += [f"{sample.stem}: {p}" for p in _problems(_python_rows(policy, records), got, "spark")]
+    assert not problems, "\n".join(problems[:20])
+
+
+@SPARK_WARNINGS
+def test_spark_engine_reads_typed_parquet(spark, tmp_path, spark_no_fallback):
+    policy = policyc.load(POLICIES / "team_kpi_2024.policy")
+    records = _read_sample(POLICIES / "samples" / "team_kpi_2024.csv")
+    typed = _text_frame(records).with_columns(
+        pl.col(i.name).cast(pl.Int64) if i.kind == "count" else pl.col(i.name).str.to_decimal(scale=2)
+        for i in policy.ir.inputs if i.kind in NUMERIC_KINDS)
+    path = tmp_path / "records.parquet"
+    typed.write_parquet(path)
+    got = policy.score_frame(str(path), engine="spark").to_dicts()
+    assert not _problems(_python_rows(policy, records), got, "spark")
+
+
+@SPARK_WARNINGS
+def test_spark_engine_reports_a_bad_record_as_the_python_engine_does(spark):
+    policy = policyc.load(POLICIES / "taobao_aftersales.policy")
+    records = _read_sample(POLICIES / "samples" / "taobao_aftersales.csv")
+    records[3]["refund_rate"] = "5"  # 500%
+    with pytest.raises(RecordError) as py:
+        policy.score_batch(records)
+    with pytest.raises(RecordError) as got:
+        policy.score_frame(_text_frame(records), engine="spark")
+    assert [str(i) for i in got.value.errors] == [str(i) for i in py.value.errors]
+
+
+@SPARK_WARNINGS
+def test_spark_engine_in_policyc_score(spark, capsys):
+    from policyc.cli import main
+
+    sample = POLICIES / "samples" / "shop_pay.csv"
+    policy = str(POLICIES / "shop_pay.policy")
+    out = {}
+    for engine in ("python", "spark"):
+        code = main(["score", policy, str(sample), "--format", "jsonl", "--engine", engine])
+        text, err = capsys.readouterr()
+        assert code == 0, err
+        out[engine] = _jsonl(text)  # the same values (a fraction may show more trailing zeros)
+    assert out["spark"] == out["python"] and out["python"]
 
 
 def test_scales_default_by_kind():

@@ -43,8 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     _records_args(s)
     s.add_argument("--format", choices=["table", "csv", "jsonl", "json", "parquet"], default=None,
                    help="output format (default: table on a terminal, jsonl otherwise; parquet needs -o)")
-    s.add_argument("--engine", choices=["auto", "python", "polars", "duckdb"], default="auto",
-                   help="python (per record), polars (columnar), duckdb (SQL), or auto (default: python for "
+    s.add_argument("--engine", choices=["auto", "python", "polars", "duckdb", "spark"], default="auto",
+                   help="python (per record), polars (columnar), duckdb (SQL in process), spark (SQL on Spark: "
+                        "$POLICYC_SPARK_MASTER, default local[*]), or auto (default: python for "
                         f"fewer than {AUTO_COLUMNAR:,} records, polars for more when it is installed); "
                         "all give the same results")
     s.add_argument("-o", "--output", help="write the results to this file (whole or not at all)")
@@ -430,7 +431,8 @@ def _score_columnar(args, fmt):
 
     try:
         with _progress(f"scoring {len(frame):,} records with the {engine} engine"):
-            result = policy.score_frame(frame, engine=engine if args.engine != "auto" else "auto")
+            source = args.records if engine == "spark" and _is_parquet(args) else frame  # Spark reads it itself
+            result = policy.score_frame(source, engine=engine if args.engine != "auto" else "auto")
     except RecordError as e:
         for issue in e.errors:
             _err(output.format_issue(issue))
@@ -440,6 +442,9 @@ def _score_columnar(args, fmt):
         return EXIT_INPUT, None
     except EngineLimit as e:
         _err(f"policyc: {e}; use --engine python")
+        return EXIT_INPUT, None
+    except ImportError as e:
+        _err(f"policyc: {e}")
         return EXIT_INPUT, None
     return _write_results(args, fmt, None, policy, result), None
 

@@ -88,12 +88,17 @@ class Policy:
         """Score a frame of records (Polars, pandas or Arrow); return a Polars frame of
         agent, period and the outputs. `engine`: "polars" (columnar, exact), "duckdb" (the policy
         as one SQL query run by DuckDB, exact; `frame` may also be the path of a CSV or Parquet
-        file), "python" (the per-record engine), or "auto" (polars when installed and the batch
+        file), "spark" (the same query on Spark SQL: the active session, else a local one;
+        `frame` may also be a Parquet path or a Spark DataFrame), "python" (the per-record engine), or "auto" (polars when installed and the batch
         fits it, else python). Bad records raise RecordError exactly as `score_batch` does."""
         from .backends import polars_engine as pe
 
-        if engine not in ("auto", "polars", "duckdb", "python"):
-            raise ValueError(f"unknown engine {engine!r} (auto, polars, duckdb, python)")
+        if engine not in ("auto", "polars", "duckdb", "spark", "python"):
+            raise ValueError(f"unknown engine {engine!r} (auto, polars, duckdb, spark, python)")
+        if engine == "spark":
+            from .backends import spark_engine
+
+            return spark_engine.score_spark(self, frame)
         if engine == "duckdb":
             from .backends import sql
 
