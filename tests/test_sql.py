@@ -261,6 +261,34 @@ def test_overflow_is_refused_never_wrapped():
     assert exact == int(huge) ** 4
 
 
+def test_a_product_beyond_bigint_is_computed_in_hugeint(no_fallback):
+    """The engine tries BIGINT first (checked by DuckDB); an overflow there is not an answer: the
+    HUGEINT query computes it."""
+    policy = policyc.loads("policy big\nperiod month\ninput a : money\ninput b : number\npay p = a * b round 0.01\n")
+    frame = pl.DataFrame({"agent": ["x", "y"], "period": ["2026-01"] * 2, "a": ["10000000000.01", "3"],
+                          "b": ["10000000000", "4.5"]})
+    got = policy.score_frame(frame, engine="duckdb").to_dicts()
+    assert [r["p"] for r in got] == [Decimal("100000000000100000000.00"), Decimal("13.50")]
+
+
+def test_duplicates_and_team_level_differences_are_reported_as_the_python_engine_does():
+    """The engine proves per batch that keys are distinct and team-level inputs agree, and leaves
+    those checks out of the query only then: a batch with either is reported, never scored."""
+    policy = policyc.load(POLICIES / "team_kpi_2024.policy")
+    records = _read_sample(POLICIES / "samples" / "team_kpi_2024.csv")
+    for spoil in ("duplicate", "pool"):
+        bad = [dict(r) for r in records]
+        if spoil == "duplicate":
+            bad.append(dict(bad[0]))
+        else:
+            bad[1]["bonus_pool"] = str(Decimal(bad[1]["bonus_pool"]) + 1)
+        with pytest.raises(RecordError) as py:
+            policy.score_batch(bad)
+        with pytest.raises(RecordError) as got:
+            policy.score_frame(_text_frame(bad), engine="duckdb")
+        assert [str(i) for i in got.value.errors] == [str(i) for i in py.value.errors], spoil
+
+
 def test_hostile_names_and_labels_are_quoted(no_fallback):
     policy = policyc.loads(HOSTILE, "<hostile>")
     want = _python_rows(policy, HOSTILE_RECORDS)

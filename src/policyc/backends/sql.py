@@ -79,11 +79,15 @@ def available() -> bool:
 class _Dialect:
     """What differs between the SQL engines: the checked integer type, floor division, errors."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, narrow: bool = False):
         if name not in DIALECTS:
             raise ValueError(f"unknown SQL dialect {name!r}: use one of {', '.join(DIALECTS)}")
         self.name = name
-        self.int = exp.DataType.build("HUGEINT", dialect="duckdb") if name == "duckdb" \
+        # DuckDB checks BIGINT arithmetic as it checks HUGEINT (overflow raises), so a query in
+        # BIGINT is exact or fails; `narrow` renders one, which the engine tries first
+        self.narrow = narrow and name == "duckdb"
+        self.hugeint = exp.DataType.build("HUGEINT", dialect="duckdb")
+        self.int = exp.DataType.build("BIGINT") if self.narrow else self.hugeint if name == "duckdb" \
             else exp.DataType.build("DECIMAL(38, 0)")
         self.text = exp.DataType.build("VARCHAR")
         self.double = exp.DataType.build("DOUBLE")
@@ -109,7 +113,8 @@ class _Dialect:
 
     def lit(self, v: int):
         n = exp.Literal.number(abs(v))
-        e = exp.Cast(this=n, to=self.int)
+        # (a literal too large for BIGINT stays HUGEINT: what meets it is computed in HUGEINT)
+        e = exp.Cast(this=n, to=self.hugeint if self.narrow and abs(v) >= 2 ** 62 else self.int)
         return _p(exp.Neg(this=e)) if v < 0 else e
 
     def decimal(self, k, places: int):
@@ -188,10 +193,11 @@ class _Query:
     """Builds the relations of one query: columns placed at levels (0 = read from the table)."""
 
     def __init__(self, policy: ir.Policy, dialect: str, table: str, scales: dict, row_id: str | None,
-                 strict: bool, types: dict | None = None):
+                 strict: bool, types: dict | None = None, narrow: bool = False, keys_proven: bool = False):
         self.p = policy
+        self.keys_proven = keys_proven
         self.types = dict(types or {})
-        self.d = _Dialect(dialect)
+        self.d = _Dialect(dialect, narrow)
         self.table = table
         self.scales = scales
         self.row_id = row_id
@@ -624,6 +630,8 @@ class _Query:
             c, lc = self.b(cond)
             ok, _ = self.place(_coalesce(c, False), lc, "v")
             self.fields.append((r.fields[0] if r.fields else "require", ok, f"constraint {r.text} broken"))
+        if self.keys_proven:  # the engine proved, for this batch, no duplicate and no team-level difference
+            return
         part, _ = self.keys(["agent", "period"])
         once = exp.EQ(this=self.window(exp.Count(this=exp.Star()), part), expression=exp.Literal.number(1))
         self.fields.append(("period", self.place(once, 0, "v")[0], "duplicate: the agent has another record for the period"))
@@ -647,7 +655,8 @@ class _Query:
         s = self.scales.get(inp.name, 0)
         unit = 10 ** s
         checks = []
-        if 31 + s < 38:  # the Python reader refuses magnitudes of 10^31 and more
+        if 31 + s < 38 and not d.narrow:  # the Python reader refuses magnitudes of 10^31 and more
+            # (a BIGINT is always below them: |x| < 2^63 < 10^31)
             big = 10 ** (31 + s)
             checks.append(_and([exp.LT(this=x, expression=d.lit(big)), exp.GT(this=x, expression=d.lit(-big))]))
         if inp.kind == "count" and s:
@@ -789,7 +798,8 @@ def _with(q: _Query, final):
 
 
 def build(policy_ir: ir.Policy, dialect: str = "duckdb", table: str = "records", scales: dict | None = None,
-          *, validate: bool = True, row_id: str | None = None, types: dict | None = None):
+          *, validate: bool = True, row_id: str | None = None, types: dict | None = None, narrow: bool = False,
+          keys_proven: bool = False):
     """The scoring query as a sqlglot expression (see `compile_sql`)."""
     if exp is None:
         raise ImportError("the SQL backend needs sqlglot: pip install 'policyc[sql]'")
@@ -799,7 +809,8 @@ def build(policy_ir: ir.Policy, dialect: str = "duckdb", table: str = "records",
     plan, requires = _plan(p, scales)
     # with validation, a value that cannot be read is NULL and the guard below fails the query on
     # its row; without, the conversion itself fails the query
-    q = _Query(p, dialect, table, scales, row_id, strict=not validate, types=types)
+    q = _Query(p, dialect, table, scales, row_id, strict=not validate, types=types, narrow=narrow,
+               keys_proven=keys_proven)
     q.read()
     if validate:
         q.validate(requires)
@@ -847,7 +858,8 @@ def _plan_value(plan: C.Plan, name: str):
 
 def compile_sql(policy_ir: ir.Policy, dialect: str = "duckdb", table: str = "records",
                 scales: dict | None = None, *, validate: bool = True, row_id: str | None = None,
-                types: dict | None = None, pretty: bool = True) -> str:
+                types: dict | None = None, pretty: bool = True, narrow: bool = False,
+                keys_proven: bool = False) -> str:
     """The policy as one SQL query over `table` (columns agent, period and every input): one row
     per record with agent, period and every output.
 
@@ -859,9 +871,13 @@ def compile_sql(policy_ir: ir.Policy, dialect: str = "duckdb", table: str = "rec
     `types`: the SQL types of input columns, when known (`{"sales": "DECIMAL(18,2)", "late":
     "BIGINT"}`): integer and decimal columns (with at most the input's scale) are then read
     without going through their text, which is faster; other columns are read from their text.
+    `narrow` (duckdb): integers in BIGINT instead of HUGEINT — faster, and as exact, since DuckDB
+    raises on BIGINT overflow too; a batch that overflows it needs the HUGEINT query.
+    `keys_proven`: the caller has proven the table has no agent twice in a period and no
+    team-level input that differs within its cohort; the query leaves those checks out.
     Raises SqlUnsupported for a policy the backend cannot express exactly."""
-    return build(policy_ir, dialect, table, scales, validate=validate, row_id=row_id, types=types).sql(
-        dialect=dialect, pretty=pretty)
+    return build(policy_ir, dialect, table, scales, validate=validate, row_id=row_id, types=types,
+                 narrow=narrow, keys_proven=keys_proven).sql(dialect=dialect, pretty=pretty)
 
 
 def build_validation(policy_ir: ir.Policy, dialect: str = "duckdb", table: str = "records",
@@ -1053,14 +1069,19 @@ def _run(policy, p: ir.Policy, con, duckdb):
         raise _Fallback()
     scales = _profile(p, con, types)
     types = {i.name: types[i.name] for i in p.inputs}
-    key = (tuple(sorted(scales.items())), tuple(sorted(types.items())))
+    proven = _keys_proven(p, con)
     cache = policy.__dict__.setdefault("_sql_cache", {})
-    if key not in cache:
-        cache[key] = compile_sql(p, "duckdb", _SOURCE, scales, row_id=ROW, types=types, pretty=False)
-    try:  # the query validates every row as it scores (it fails on a bad one, naming it)
-        return con.sql(cache[key]).pl()
-    except duckdb.Error as e:
-        failure = e
+    # the query validates every row as it scores (it fails on a bad one, naming it); BIGINT first,
+    # and HUGEINT if a value overflows it (both checked: never a wrapped or rounded result)
+    for narrow in ((True, False) if _narrow_likely(p, scales) else (False,)):
+        key = (tuple(sorted(scales.items())), tuple(sorted(types.items())), narrow, proven)
+        if key not in cache:
+            cache[key] = compile_sql(p, "duckdb", _SOURCE, scales, row_id=ROW, types=types, pretty=False,
+                                     narrow=narrow, keys_proven=proven)
+        try:
+            return con.sql(cache[key]).pl()
+        except duckdb.Error as e:  # (a failure of the BIGINT query: the HUGEINT one decides)
+            failure = e
     # a failure: a bad record (the Python engine's reader reports it, word for word), else a limit
     check = compile_validation_sql(p, "duckdb", _SOURCE, scales, row_id=ROW, types=types, pretty=False)
     if con.execute(check + " LIMIT 1").fetchall():
@@ -1072,6 +1093,37 @@ def _run(policy, p: ir.Policy, con, duckdb):
     if MARK in text:
         raise EngineLimit(text[text.index(MARK) + len(MARK):].strip()) from failure
     raise failure
+
+
+def _narrow_likely(p: ir.Policy, scales: dict) -> bool:
+    """Whether trying the BIGINT query first is worth it: not when an output is a fraction (shown
+    to 20 places, so multiplied by 10^20: that needs HUGEINT whatever the values)."""
+    plan, _ = _plan(p, scales)
+    return not any(isinstance(v, C.Num) and v.den is not None
+                   for v in (_plan_value(plan, name) for name in p.outputs))
+
+
+def _keys_proven(p: ir.Policy, con) -> bool:
+    """Whether this batch is proven to have no agent twice in a period (as many distinct hashes
+    of the keys as records: equal keys hash equal) and no team-level input whose cells differ
+    within its cohort (the same text in every cell, or none); then the query need not check
+    them row by row. False only means "not proven": the query checks them."""
+    n, distinct = con.execute(f'SELECT count(*), count(DISTINCT hash("agent", "period")) FROM {_SOURCE}').fetchall()[0]
+    if n != distinct:
+        return False
+    for c in p.cohorts:
+        shared = [i.name for i in p.inputs if i.same_over == c.name]
+        if not shared:
+            continue
+        keys = ", ".join(_q(k) for k in ("period", *c.keys))
+        differs = " OR ".join(
+            f"(min(CAST({_q(x)} AS VARCHAR)) IS DISTINCT FROM max(CAST({_q(x)} AS VARCHAR)) "
+            f"OR count({_q(x)}) NOT IN (0, count(*)))" for x in shared)
+        row = con.execute(f"SELECT coalesce(bool_or(d), false) FROM (SELECT {differs} AS d FROM {_SOURCE} "
+                          f"GROUP BY {keys})").fetchall()[0]
+        if row[0]:
+            return False
+    return True
 
 
 def _python(policy, source, path):
