@@ -11,7 +11,7 @@ One run does, in order:
    acceptance cases (results and refusals) and give exactly policyc's Python
    results (`policyc.load(path).score_batch`) on `--check-n` generated records
    (batch_check.py). policyc's own engines (`policy.score_frame(frame,
-   engine=E)` for E in polars, duckdb) are plug-in slots: timed when
+   engine=E)` for E in polars, duckdb, spark) are plug-in slots: timed when
    `policyc.Policy.score_frame` exists and accepts the engine, else skipped
    with a note. If anything disagrees, the disagreements are printed, nothing
    is timed and the exit status is 2.
@@ -57,7 +57,7 @@ sys.path.insert(0, str(BENCH))
 
 POLICY_NAMES = {"taobao": "taobao_aftersales", "team_kpi": "team_kpi_2024"}
 BASELINE = "polars (hand-written)"
-ENGINES = ("polars", "duckdb")
+ENGINES = ("polars", "duckdb", "spark")
 
 
 # ---------------------------------------------------------------- worker (subprocess)
@@ -212,6 +212,9 @@ def bench_policy(policy: str, args, tmp: Path) -> int:
     impls = dict(bc.BASELINES[policy])
     skipped = {}
     for engine in ENGINES:
+        if engine == "spark" and args.no_spark:
+            skipped["policyc spark"] = "--no-spark"
+            continue
         ok, why = engine_available(policy, engine)
         if ok:
             impls[f"policyc {engine}"] = bc.policyc_engine(policy, engine)
@@ -253,6 +256,10 @@ def bench_policy(policy: str, args, tmp: Path) -> int:
                 results[(n, impl)] = {"error": f"not run above {args.openfisca_max_n:,} "
                                                "(--openfisca-max-n)"}
                 continue
+            if impl == "policyc spark" and n > args.spark_max_n:
+                results[(n, impl)] = {"error": f"not run above {args.spark_max_n:,} "
+                                               "(--spark-max-n)"}
+                continue
             if impl == "numpy (hand-written)" and n > args.numpy_max_n:
                 results[(n, impl)] = {"error": f"not run above {args.numpy_max_n:,} "
                                                "(--numpy-max-n)"}
@@ -264,13 +271,15 @@ def bench_policy(policy: str, args, tmp: Path) -> int:
             print(f"  N={n:>10,}  {impl:<24} {show}", flush=True)
         results[(n, "input")] = {"mb": size_mb}
         if not args.no_e2e:
-            for engine in ("polars", "duckdb"):
+            for engine in ENGINES:
+                if engine == "spark" and (n > args.spark_max_n or "policyc spark" in skipped):
+                    continue
                 e2e[(n, engine)] = end_to_end(policy, path, engine, tmp)
         path.unlink()
 
     report(policy, sizes, timed, results, e2e, skipped)
     if args.sweep and policy == "team_kpi_2024":
-        sweep(args, [i for i in impls if i != "numpy (hand-written)"])
+        sweep(args, [i for i in impls if i not in ("numpy (hand-written)", "policyc spark")])
     base_ok = all("best_ns" in results[(n, BASELINE)] for n in sizes)
     return 0 if base_ok else 2
 
@@ -316,7 +325,7 @@ def report(policy, sizes, timed, results, e2e, skipped) -> None:
                   f" {ratio:>10} {r['peak_kb'] / 1024:>8.0f}MB")
         print(f"{'':>11}  {'(input frame in memory)':<24} {'':>11} {'':>11} {'':>10} "
               f"{results[(n, 'input')]['mb']:>8.0f}MB")
-        for engine in ("polars", "duckdb"):
+        for engine in ENGINES:
             r = e2e.get((n, engine))
             if r is None:
                 continue
@@ -390,6 +399,9 @@ def parse_args(argv):
     p.add_argument("--sweep", action="store_true", help="team_kpi: agents per team and months")
     p.add_argument("--openfisca-max-n", type=int, default=10 ** 6)
     p.add_argument("--numpy-max-n", type=int, default=10 ** 7)
+    p.add_argument("--spark-max-n", type=int, default=10 ** 6,
+                   help="largest N for the spark engine (a local session, default driver memory)")
+    p.add_argument("--no-spark", action="store_true", help="skip the spark engine")
     p.add_argument("--no-openfisca", action="store_true")
     p.add_argument("--no-e2e", action="store_true", help="skip the `policyc score` processes")
     p.add_argument("--worker", help=argparse.SUPPRESS)

@@ -83,7 +83,8 @@ def test_peers_score_like_policyc_after_rounding():
 def test_harness_runs_and_reports_ratios():
     proc = subprocess.run(
         [sys.executable, str(REPO / "bench" / "bench_batch.py"), "--policy", "taobao",
-         "--max-n", "1000", "--check-n", "300", "--repeat", "1", "--no-e2e", "--no-openfisca"],
+         "--max-n", "1000", "--check-n", "300", "--repeat", "1", "--no-e2e", "--no-openfisca",
+         "--no-spark"],
         capture_output=True, text=True, cwd=REPO, timeout=300,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
