@@ -372,3 +372,34 @@ def test_label_columns_of_every_type_score_alike(which, monkeypatch):
             policy.score_frame(frames[kind], engine="polars")
         assert [str(i) for i in col.value.errors] == [str(i) for i in py.value.errors], kind
         assert (1, name) in {(i.index, i.field) for i in col.value.errors}
+
+
+# ───────────────────────── the progress bar ─────────────────────────
+
+
+class _Terminal(__import__("io").StringIO):
+    def isatty(self):
+        return True
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_a_progress_bar_shows_the_stages_on_a_terminal_only(terminal, monkeypatch, tmp_path):
+    import io
+    import sys
+
+    from policyc.cli import main
+
+    err = _Terminal() if terminal else io.StringIO()
+    monkeypatch.setattr(sys, "stderr", err)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    out = tmp_path / "scores.jsonl"
+    sample = POLICIES / "samples" / "taobao_aftersales.csv"
+    code = main(["score", str(POLICIES / "taobao_aftersales.policy"), str(sample), "--engine", "polars",
+                 "--format", "jsonl", "-o", str(out)])
+    assert code == 0, err.getvalue()
+    n = len(out.read_text(encoding="utf-8").splitlines())
+    shown = err.getvalue()
+    if terminal:
+        assert f"writing {n} results" in shown and "3/3" in shown
+    else:
+        assert shown == ""  # nothing for a pipe or a log file

@@ -402,8 +402,6 @@ def _score_columnar(args, fmt):
     """Score with a columnar engine: (exit status, None); or (None, records already read, if any)
     to let the Python engine do it (auto on a small batch, `--rejects`, or a file whose records
     the columnar reader cannot take as a table)."""
-    from . import output
-    from .runtime import RecordError
 
     try:
         import polars  # noqa: F401
@@ -421,52 +419,82 @@ def _score_columnar(args, fmt):
     policy, status = _load_policy(args.policy)
     if policy is None:
         return status, None
-    records, frame = _read_frame(args)
-    if records is None and frame is None:
-        return EXIT_INPUT, None
-    if frame is None or (args.engine == "auto" and len(frame) < AUTO_COLUMNAR):
-        return None, records if records is not None else frame.to_dicts()
-    engine = "polars" if args.engine == "auto" else args.engine
-    from .backends.polars_engine import EngineLimit
+    with _progress() as progress:
+        progress.stage(f"reading {args.records}")
+        records, frame = _read_frame(args)
+        if records is None and frame is None:
+            return EXIT_INPUT, None
+        if frame is None or (args.engine == "auto" and len(frame) < AUTO_COLUMNAR):
+            return None, records if records is not None else frame.to_dicts()
+        return _score_frame(args, fmt, policy, frame, progress), None
 
+
+def _score_frame(args, fmt, policy, frame, progress) -> int:
+    from . import output
+    from .backends.polars_engine import EngineLimit
+    from .runtime import RecordError
+
+    engine = "polars" if args.engine == "auto" else args.engine
     try:
-        with _progress(f"scoring {len(frame):,} records with the {engine} engine"):
-            source = args.records if engine == "spark" and _is_parquet(args) else frame  # Spark reads it itself
-            result = policy.score_frame(source, engine=engine if args.engine != "auto" else "auto")
+        progress.stage(f"scoring {len(frame):,} records with the {engine} engine")
+        source = args.records if engine == "spark" and _is_parquet(args) else frame  # Spark reads it itself
+        result = policy.score_frame(source, engine=engine if args.engine != "auto" else "auto")
     except RecordError as e:
         for issue in e.errors:
             _err(output.format_issue(issue))
         n = len({x.index for x in e.errors})
         _err(f"policyc: {n} bad record(s) of {len(frame)}; nothing was scored "
              "(use --rejects FILE to score the valid ones)")
-        return EXIT_INPUT, None
+        return EXIT_INPUT
     except EngineLimit as e:
         _err(f"policyc: {e}; use --engine python")
-        return EXIT_INPUT, None
+        return EXIT_INPUT
     except ImportError as e:
         _err(f"policyc: {e}")
-        return EXIT_INPUT, None
-    return _write_results(args, fmt, None, policy, result), None
+        return EXIT_INPUT
+    progress.stage(f"writing {len(result):,} results")
+    return _write_results(args, fmt, None, policy, result)
 
 
 class _progress:
-    """A spinner with the elapsed time on stderr, for long runs on a terminal."""
+    """A progress bar on stderr for runs on a terminal: the run's stages (reading the records,
+    scoring them, writing the results), the one under way with a spinner, and the elapsed time.
+    It is gone when the run ends, and never shown when stderr is not a terminal or NO_COLOR is
+    set. (An engine scores a batch in one call, so the stages are what can be counted.)"""
 
-    def __init__(self, what: str):
-        self.what = what
-        self.status = None
+    def __init__(self, stages: int = 3):
+        self.stages = stages
+        self.done = 0
+        self.bar = None
 
     def __enter__(self):
         if sys.stderr.isatty() and not os.environ.get("NO_COLOR"):
             from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                Progress,
+                SpinnerColumn,
+                TextColumn,
+                TimeElapsedColumn,
+            )
 
-            self.status = Console(file=sys.stderr).status(self.what)
-            self.status.__enter__()
+            self.bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                                TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
+                                console=Console(file=sys.stderr), transient=True)
+            self.bar.__enter__()
+            self.task = self.bar.add_task("", total=self.stages)
         return self
 
+    def stage(self, what: str):
+        """The next stage begins (the ones before it are done)."""
+        if self.bar is not None:
+            self.bar.update(self.task, description=what, completed=self.done)
+        self.done += 1
+
     def __exit__(self, *exc):
-        if self.status is not None:
-            self.status.__exit__(*exc)
+        if self.bar is not None:
+            self.bar.update(self.task, completed=self.stages)
+            self.bar.__exit__(*exc)
         return False
 
 
