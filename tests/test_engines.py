@@ -403,3 +403,23 @@ def test_a_progress_bar_shows_the_stages_on_a_terminal_only(terminal, monkeypatc
         assert f"writing {n} results" in shown and "3/3" in shown
     else:
         assert shown == ""  # nothing for a pipe or a log file
+
+
+def test_a_value_beyond_38_digits_is_refused_never_wrapped():
+    """Bounds beyond Int128 put the batch in checked Decimal(38, 0); a product that does not fit
+    is an EngineLimit, never a wrapped number; `auto` then gives the Python engine's exact value."""
+    from policyc.backends.polars_engine import EngineLimit
+
+    policy = policyc.loads("policy big\nperiod month\ninput a, b, c, d : number\n"
+                           "p = a * b * c * d - a * b * c * d + a\n")
+    huge = "9" * 15  # the product has 60 digits; the result, 15
+    frame = pl.DataFrame({"agent": ["x", "y"], "period": ["2026-01"] * 2,
+                          "a": [huge, "2"], "b": [huge, "3"], "c": [huge, "4"], "d": [huge, "5"]})
+    with pytest.raises(EngineLimit, match="38-digit"):
+        policy.score_frame(frame, engine="polars")
+    got = policy.score_frame(frame, engine="auto").to_dicts()
+    assert [r["p"] for r in got] == [int(huge), 2]
+    # a result no frame column can hold is refused with a message, never cut
+    policy = policyc.loads("policy big\nperiod month\ninput a, b, c, d : number\np = a * b * c * d\n")
+    with pytest.raises(EngineLimit, match="frame column"):
+        policy.score_frame(frame, engine="auto")

@@ -676,7 +676,7 @@ def _run(p, batch: Batch, requires, plan, wide, env=None):
         checks.append(broken)
     final = lf.select(*outputs, *checks, pl.col("·ok"))
     try:
-        result = final.collect()
+        result = final.collect(engine="streaming")  # in morsels where it can (row order kept)
     except (pl.exceptions.ComputeError, pl.exceptions.InvalidOperationError) as e:
         probe = data.lazy().select(*inputs, ok.alias("·ok"))
         if not probe.select(pl.col("·ok").all()).collect().item():
@@ -780,4 +780,8 @@ def _python(policy, df):
     """The batch through the Python engine (its reader reports bad records exactly); as a frame."""
     results = policy.score_batch(df.to_dicts())
     rows = [r.as_row() for r in results]
-    return pl.DataFrame(rows, infer_schema_length=None) if rows else pl.DataFrame()
+    try:
+        return pl.DataFrame(rows, infer_schema_length=None) if rows else pl.DataFrame()
+    except (RuntimeError, OverflowError, pl.exceptions.PolarsError) as e:
+        raise EngineLimit("a result has more digits than a frame column holds (38); "
+                          "score_batch gives every result exactly") from e

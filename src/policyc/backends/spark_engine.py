@@ -21,6 +21,7 @@ an `EngineLimit` (a value beyond 38 digits, a rank the exact proof refused).
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 import warnings
 
@@ -152,6 +153,7 @@ def score_spark(policy, source, *, spark=None):
     # PySpark warns about pandas versions on import paths policyc does not use
     warnings.filterwarnings("ignore", category=FutureWarning, module="pyspark")
     spark = spark or session()
+    tmp = None
     local = None  # the records as a Polars frame, for the Python reader if it must report them
     if isinstance(source, (str, os.PathLike)):
         path = os.fspath(source)
@@ -168,15 +170,29 @@ def score_spark(policy, source, *, spark=None):
             return pl.from_arrow(source.toArrow())
     else:
         local = pe.to_polars(source)
-        if ROW in local.columns:
+        if ROW in local.columns or local.width == 0 or local.height == 0:
             return pe._python(policy, local)
-        sdf = spark.createDataFrame(local.to_arrow()) if local.width else None
-        if sdf is None or local.height == 0:
-            return pe._python(policy, local)
+        # handed over as a Parquet file Spark reads in parallel (not through the driver's memory,
+        # which a large frame would exceed); deleted once the results are back
+        tmp = tempfile.TemporaryDirectory(prefix="policyc-spark-")
+        path = os.path.join(tmp.name, "records.parquet")
+        local.write_parquet(path)
+        sdf = spark.read.parquet(path)
 
         def local_frame():
             return local
+    try:
+        return _score(policy, spark, sdf, local, local_frame)
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+
+
+def _score(policy, spark, sdf, local, local_frame):
+    import polars as pl
     from pyspark.sql import functions as F
+
+    from . import polars_engine as pe
 
     p: ir.Policy = policy.ir
     try:
