@@ -52,6 +52,7 @@ def session(master: str | None = None):
         spark = (SparkSession.builder.appName("policyc")
                  .master(master or os.environ.get("POLICYC_SPARK_MASTER", "local[*]"))
                  .config("spark.ui.enabled", "false")
+                 .config("spark.ui.showConsoleProgress", "false")  # policyc score draws its own
                  .config("spark.sql.ansi.enabled", "true")
                  .getOrCreate())
         # a bad record fails a task, which Spark would log as an ERROR with a Java stack trace;
@@ -189,7 +190,6 @@ def score_spark(policy, source, *, spark=None):
 
 
 def _score(policy, spark, sdf, local, local_frame):
-    import polars as pl
     from pyspark.sql import functions as F
 
     from . import polars_engine as pe
@@ -212,7 +212,7 @@ def _score(policy, spark, sdf, local, local_frame):
         except sql.SqlUnsupported as e:
             raise EngineLimit(f"the spark engine cannot compute this policy exactly: {e}") from e
         try:
-            return pl.from_arrow(spark.sql(query).toArrow())
+            return _collect(spark.sql(query), F)
         except Exception as e:  # Spark's errors come through py4j / pyspark.errors
             failure = e
         check = sql.compile_validation_sql(p, "spark", view, scales, row_id=ROW, types=types, pretty=False)
@@ -227,6 +227,21 @@ def _score(policy, spark, sdf, local, local_frame):
         raise failure
     except _Fallback:
         return pe._python(policy, local if local is not None else local_frame())
+
+
+POS = "_policyc_pos"
+
+
+def _collect(result, F):
+    """The results as a Polars frame, in order: written by Spark as Parquet files (in parallel,
+    not through the driver's memory, which a large batch's results would exceed) and read back,
+    with each row's position after the query's ORDER BY."""
+    import polars as pl
+
+    with tempfile.TemporaryDirectory(prefix="policyc-spark-") as tmp:
+        out = os.path.join(tmp, "scores")
+        result.withColumn(POS, F.monotonically_increasing_id()).write.parquet(out)
+        return pl.read_parquet(os.path.join(out, "*.parquet")).sort(POS).drop(POS)
 
 
 def _columns_ok(p: ir.Policy, fields: dict) -> bool:
