@@ -217,10 +217,9 @@ class Renderer:
         return pl.when(c).then(idx - starts.cum_max() + 1).otherwise(0).gather(back).cast(self.int)
 
     def _by_code(self, name: str, value_of, dtype):
-        """A value for each label of the code column `name`, picked by the row's code (a gather:
-        no hashing); a missing label gives null."""
-        table = pl.Series([value_of(lab) for lab in self.enums[name]], dtype=dtype)
-        return pl.lit(table).gather(pl.col(name))
+        """A value for each label of the code column `name`, picked by the row's code; a missing
+        label gives null."""
+        return _pick(pl.col(name), [value_of(lab) for lab in self.enums[name]], dtype)
 
     def i_LabelMap(self, n):
         conv = Decimal if self.wide else int
@@ -520,13 +519,24 @@ CODE = None if pl is None else pl.UInt32
 _FEW_LABELS = 8  # up to this many, comparing beats hashing (short texts compare in place)
 
 
+def _pick(code, values: list, dtype):
+    """values[code] for a column of codes 0, 1, …, as an element-wise expression (so Polars'
+    streaming engine can run it in morsels: a gather from a literal would make it hold every
+    column of the query at once); null for a null code."""
+    if len(values) <= _FEW_LABELS:
+        out = pl.when(code == pl.lit(0, dtype=CODE)).then(pl.lit(values[0], dtype=dtype))
+        for k, v in enumerate(values[1:], start=1):
+            out = out.when(code == pl.lit(k, dtype=CODE)).then(pl.lit(v, dtype=dtype))
+        return out.otherwise(pl.lit(None, dtype=dtype))
+    return code.replace_strict(list(range(len(values))), values, default=None, return_dtype=dtype)
+
+
 def _label_codes(col, dtype, labels: tuple[str, ...]):
     """A label column as UInt32 codes: the position of each row's label in `labels`, null for a
     missing value or a text that is not one of them."""
     if isinstance(dtype, pl.Enum):  # its own codes, translated by a table
         own = dtype.categories.to_list()
-        table = pl.Series([labels.index(x) if x in labels else None for x in own], dtype=CODE)
-        return pl.lit(table).gather(col.to_physical())
+        return _pick(col.to_physical().cast(CODE), [labels.index(x) if x in labels else None for x in own], CODE)
     if dtype == pl.String and len(labels) <= _FEW_LABELS:
         code = pl.when(col == labels[0]).then(pl.lit(0, dtype=CODE))
         for k, lab in enumerate(labels[1:], start=1):
