@@ -50,6 +50,7 @@ def session(master: str | None = None):
     spark = SparkSession.getActiveSession()
     if spark is None:
         spark = (SparkSession.builder.appName("policyc")
+                 .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={_quiet_logging()}")
                  .master(master or os.environ.get("POLICYC_SPARK_MASTER", "local[*]"))
                  .config("spark.ui.enabled", "false")
                  .config("spark.ui.showConsoleProgress", "false")  # policyc score draws its own
@@ -60,6 +61,28 @@ def session(master: str | None = None):
         spark.sparkContext.setLogLevel("OFF")
     spark.conf.set("spark.sql.ansi.enabled", "true")
     return spark
+
+
+_LOG4J2 = """\
+# policyc: a Spark session policyc starts logs nothing (policyc reports failures itself)
+rootLogger.level = off
+rootLogger.appenderRef.stderr.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %m%n
+"""
+
+
+def _quiet_logging() -> str:
+    """A log4j2 configuration that logs nothing, as a file URI for the driver's JVM."""
+    from pathlib import Path
+
+    path = Path(tempfile.gettempdir()) / "policyc-spark-log4j2.properties"
+    if not path.exists() or path.read_text(encoding="utf-8") != _LOG4J2:
+        path.write_text(_LOG4J2, encoding="utf-8")
+    return path.as_uri()
 
 
 def _spark_type(t) -> str | None:
