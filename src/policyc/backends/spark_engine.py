@@ -80,8 +80,14 @@ def _quiet_logging() -> str:
     from pathlib import Path
 
     path = Path(tempfile.gettempdir()) / "policyc-spark-log4j2.properties"
-    if not path.exists() or path.read_text(encoding="utf-8") != _LOG4J2:
-        path.write_text(_LOG4J2, encoding="utf-8")
+    try:
+        if not path.exists() or path.read_text(encoding="utf-8") != _LOG4J2:
+            path.write_text(_LOG4J2, encoding="utf-8")
+    except OSError:  # (another user's file, a read-only directory: a file of our own instead)
+        fd, name = tempfile.mkstemp(prefix="policyc-spark-", suffix=".properties")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(_LOG4J2)
+        path = Path(name)
     return path.as_uri()
 
 
