@@ -105,44 +105,6 @@ def _spark_type(t) -> str | None:
     return None
 
 
-def _profile(p: ir.Policy, spark, view: str, types: dict) -> dict | None:
-    """Each numeric input's scale: its decimal type's, 0 for integers, else the most decimals a
-    value has (trailing zeros aside). None when a value is not a plain decimal (the Python
-    reader decides about those) or needs more places than the engine takes."""
-    scales, scan = {}, []
-    for i in p.inputs:
-        if i.kind not in _NUMERIC:
-            continue
-        kind = sql._sql_type(types.get(i.name))
-        if kind is not None and kind[0] == "int":
-            scales[i.name] = 0
-        elif kind is not None and kind[0] == "decimal" and kind[2] <= 17:
-            scales[i.name] = kind[2]
-        else:
-            scan.append(i)
-    if not scan:
-        return scales
-    parts = []
-    for i in scan:
-        t = f"TRIM(CAST({_q(i.name)} AS STRING))"
-        na = f"({_q(i.name)} IS NULL OR lower({t}) IN ('', 'na', 'n/a', 'none', 'null'))"
-        plain = f"({t} RLIKE '^-?[0-9]+([.][0-9]+)?$')"
-        parts.append(f"count_if(NOT {na} AND NOT {plain})")
-        parts.append(f"max(CASE WHEN {plain} THEN length(TRIM(TRAILING '0' FROM "
-                     f"regexp_extract({t}, '[.]([0-9]+)$', 1))) END)")
-    row = spark.sql(f"SELECT {', '.join(parts)} FROM {view}").collect()[0]
-    for k, i in enumerate(scan):
-        odd, places = row[2 * k], row[2 * k + 1] or 0
-        if odd or places > sql.MAX_SCALE:
-            return None
-        scales[i.name] = places
-    return scales
-
-
-def _q(name: str) -> str:
-    return "`" + name.replace("`", "``") + "`"
-
-
 def _register(spark, sdf) -> str:
     view = f"policyc_{uuid.uuid4().hex}"
     sdf.createOrReplaceTempView(view)
@@ -233,9 +195,11 @@ def _score(policy, spark, sdf, local, local_frame):
             raise _Fallback()
         types = {k: t for k, t in ((n, _spark_type(d)) for n, d in fields.items()) if t is not None and k != ROW}
         view = _register(spark, sdf)
-        scales = _profile(p, spark, view, types)
-        if scales is None:
-            raise _Fallback()
+        scales, scan, query = sql.profile_query(p, types, "spark", view)
+        if query is not None:
+            scales = sql.scales_from(scales, scan, spark.sql(query).collect()[0])
+            if scales is None:
+                raise _Fallback()
         try:
             query = sql.compile_sql(p, "spark", view, scales, row_id=ROW, types=types, pretty=False)
         except sql.SqlUnsupported as e:

@@ -1027,10 +1027,12 @@ def _types_ok(p: ir.Policy, types: dict) -> bool:
     return True
 
 
-def _profile(p: ir.Policy, con, types: dict) -> dict:
-    """The scale of each numeric input, as the Polars engine takes it from the batch: a DECIMAL(p, s)
-    column's s, 0 for integers, else the most decimals a value has (trailing zeros aside);
-    _Fallback when a value is not a plain decimal (the Python reader decides about those)."""
+def profile_query(p: ir.Policy, types: dict, dialect: str, table: str) -> tuple[dict, list, str | None]:
+    """The scale of each numeric input, as the Polars engine takes it from the batch: a
+    DECIMAL(p, s) column's s, 0 for integers; for the other columns, a query (in `dialect`, over
+    `table`) that finds the most decimals a value has (trailing zeros aside) and counts the values
+    that are not plain decimals. Returns (the scales known, the inputs to scan, the query or None);
+    `scales_from` reads the query's one row."""
     scales, scan = {}, []
     for i in p.inputs:
         if i.kind not in _NUMERIC:
@@ -1043,31 +1045,41 @@ def _profile(p: ir.Policy, con, types: dict) -> dict:
         else:
             scan.append(i)
     if not scan:
-        return scales
+        return scales, scan, None
+    quote = _q if dialect == "duckdb" else (lambda n: "`" + n.replace("`", "``") + "`")
     parts = []
     for i in scan:
-        t = f"TRIM(CAST({_q(i.name)} AS VARCHAR))"
-        na = f"({_q(i.name)} IS NULL OR lower({t}) IN ('', 'na', 'n/a', 'none', 'null'))"
-        plain = f"regexp_matches({t}, '^-?[0-9]+([.][0-9]+)?$')"
-        parts.append(f"count(*) FILTER (WHERE NOT {na} AND NOT {plain})")
-        parts.append(f"max(length(rtrim(regexp_extract({t}, '[.]([0-9]+)$', 1), '0'))) FILTER (WHERE {plain})")
-    row = con.execute(f"SELECT {', '.join(parts)} FROM {_SOURCE}").fetchall()[0]
+        t = f"TRIM(CAST({quote(i.name)} AS STRING))"
+        na = f"({quote(i.name)} IS NULL OR lower({t}) IN ('', 'na', 'n/a', 'none', 'null'))"
+        rx = "'^-?[0-9]+([.][0-9]+)?$'"
+        plain = f"regexp_matches({t}, {rx})" if dialect == "duckdb" else f"({t} RLIKE {rx})"
+        parts.append(f"sum(CASE WHEN NOT {na} AND NOT {plain} THEN 1 ELSE 0 END)")
+        parts.append(f"max(CASE WHEN {plain} THEN length(regexp_replace(regexp_extract({t}, '[.]([0-9]+)$', 1), "
+                     "'0+$', '')) END)")
+    return scales, scan, f"SELECT {', '.join(parts)} FROM {table}"
+
+
+def scales_from(scales: dict, scan: list, row) -> dict | None:
+    """The scales, with those `profile_query`'s row found; None when a value is not a plain
+    decimal (the Python reader decides about those) or needs more places than the engine takes."""
+    out = dict(scales)
     for k, i in enumerate(scan):
-        odd, places = row[2 * k], row[2 * k + 1]
-        if odd:
-            raise _Fallback()
-        places = places or 0
-        if places > MAX_SCALE:
-            raise _Fallback()
-        scales[i.name] = places
-    return scales
+        odd, places = row[2 * k], row[2 * k + 1] or 0
+        if odd or places > MAX_SCALE:
+            return None
+        out[i.name] = places
+    return out
 
 
 def _run(policy, p: ir.Policy, con, duckdb):
     types = {r[0]: r[1] for r in con.execute(f"DESCRIBE SELECT * FROM {_SOURCE}").fetchall()}
     if not _types_ok(p, types):
         raise _Fallback()
-    scales = _profile(p, con, types)
+    scales, scan, query = profile_query(p, types, "duckdb", _SOURCE)
+    if query is not None:
+        scales = scales_from(scales, scan, con.execute(query).fetchall()[0])
+        if scales is None:
+            raise _Fallback()
     types = {i.name: types[i.name] for i in p.inputs}
     proven = _keys_proven(p, con)
     cache = policy.__dict__.setdefault("_sql_cache", {})
