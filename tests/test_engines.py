@@ -52,22 +52,23 @@ def same(py, col) -> bool:
     return py == col
 
 
-def compare(policy, records, frame):
+def compare(policy, records, frame, engine="polars"):
+    """The engine's results for `frame` equal the Python engine's for `records`; or both reject
+    the batch with the same issues."""
     try:
         want = [r.as_row() for r in policy.score_batch(records)]
     except RecordError as e:
         with pytest.raises(RecordError) as got:
-            policy.score_frame(frame, engine="polars")
+            policy.score_frame(frame, engine=engine)
         assert [str(i) for i in got.value.errors] == [str(i) for i in e.errors]
         return
-    out = policy.score_frame(frame, engine="polars")
-    rows = out.to_dicts()
+    rows = policy.score_frame(frame, engine=engine).to_dicts()
     assert len(rows) == len(want)
     problems = []
     for i, (w, g) in enumerate(zip(want, rows)):
         for k, v in w.items():
             if not same(v, g[k]):
-                problems.append(f"record {i} {k}: python {v!r}, polars {g[k]!r}")
+                problems.append(f"record {i} {k}: python {v!r}, {engine} {g[k]!r}")
     assert not problems, "\n".join(problems[:20])
 
 

@@ -22,11 +22,11 @@ duckdb = pytest.importorskip("duckdb")
 pytest.importorskip("sqlglot")
 
 import policyc  # noqa: E402
+import test_engines  # noqa: E402
 from policyc.backends import columnar, sql  # noqa: E402
 from policyc.runtime import RecordError  # noqa: E402
 from strategies import NUMERIC_KINDS, batches  # noqa: E402
-from test_engines import SAMPLES, SHIPPED, _jsonl, frame_of, same  # noqa: E402
-from test_properties import FEATURES  # noqa: E402
+from test_engines import CASES, SAMPLES, _jsonl, _load, frame_of, same  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 POLICIES = REPO / "policies"
@@ -89,16 +89,7 @@ def _problems(want, rows, engine="duckdb"):
 
 
 def compare(policy, records, frame):
-    try:
-        want = _python_rows(policy, records)
-    except RecordError as e:
-        with pytest.raises(RecordError) as got:
-            policy.score_frame(frame, engine="duckdb")
-        assert [str(i) for i in got.value.errors] == [str(i) for i in e.errors]
-        return
-    rows = policy.score_frame(frame, engine="duckdb").to_dicts()
-    problems = _problems(want, rows)
-    assert not problems, "\n".join(problems[:20])
+    test_engines.compare(policy, records, frame, engine="duckdb")
 
 
 @pytest.fixture
@@ -142,18 +133,6 @@ def test_sample_files_score_alike_in_duckdb(sample, tmp_path, no_fallback):
 
 
 # ───────────────────────── generated batches ─────────────────────────
-
-CASES = [pytest.param(("file", p), id=p.stem) for p in SHIPPED] + \
-    [pytest.param(("text", name), id=name) for name in FEATURES]
-_LOADED: dict = {}
-
-
-def _load(which):
-    if which not in _LOADED:
-        kind, ref = which
-        _LOADED[which] = policyc.loads(FEATURES[ref], f"<{ref}>") if kind == "text" else policyc.load(ref)
-    return _LOADED[which]
-
 
 @pytest.mark.parametrize("which", CASES)
 def test_generated_batches_score_alike_in_duckdb(which):
