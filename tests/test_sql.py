@@ -475,6 +475,26 @@ def test_spark_engine_reports_a_bad_record_as_the_python_engine_does(spark):
 
 
 @SPARK_WARNINGS
+def test_spark_query_scores_a_spark_dataframe_on_the_cluster(spark):
+    """spark_query: the scoring as a lazy Spark DataFrame over typed columns, for pipelines that
+    stay on Spark; collected, it gives the Python engine's results."""
+    from policyc.backends.spark_engine import spark_query
+
+    policy = policyc.load(POLICIES / "team_kpi_2024.policy")
+    records = _read_sample(POLICIES / "samples" / "team_kpi_2024.csv")
+    numeric = {i.name: i.kind for i in policy.ir.inputs if i.kind in NUMERIC_KINDS}
+    cols = list(records[0])
+    rows = [[(int(r[c]) if numeric[c] == "count" else Decimal(r[c])) if c in numeric else r[c] for c in cols]
+            for r in records]
+    schema = ", ".join(f"`{c}` {('bigint' if numeric[c] == 'count' else 'decimal(12,2)') if c in numeric else 'string'}"
+                       for c in cols)
+    scores = spark_query(policy, spark.createDataFrame(rows, schema=schema))
+    assert type(scores).__name__ == "DataFrame" and scores.columns == ["agent", "period", *policy.outputs]
+    got = [r.asDict(recursive=True) for r in scores.collect()]
+    assert not _problems(_in_query_order(_python_rows(policy, records)), got, "spark")
+
+
+@SPARK_WARNINGS
 def test_spark_engine_in_policyc_score(spark, capsys):
     from policyc.cli import main
 

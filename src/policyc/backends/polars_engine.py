@@ -326,27 +326,6 @@ def to_polars(frame):
 
 
 _NUMERIC = ("count", "percent", "duration", "money", "points", "number")
-_PERIOD_RX = {
-    "month": r"^[0-9]{4}-(0[1-9]|1[0-2])$",
-    "half_month": r"^[0-9]{4}-(0[1-9]|1[0-2])-H[12]$",
-    "quarter": r"^[0-9]{4}-Q[1-4]$",
-    "year": r"^[0-9]{4}$",
-}
-
-
-def _ordinal(kind: str):
-    p = pl.col("period")
-    year = p.str.slice(0, 4).cast(pl.Int64, strict=False)
-    if kind == "month":
-        return year * 12 + p.str.slice(5, 2).cast(pl.Int64, strict=False) - 1
-    if kind == "half_month":
-        return (year * 12 + p.str.slice(5, 2).cast(pl.Int64, strict=False) - 1) * 2 \
-            + p.str.slice(9, 1).cast(pl.Int64, strict=False) - 1
-    if kind == "quarter":
-        return year * 4 + p.str.slice(6, 1).cast(pl.Int64, strict=False) - 1
-    return year
-
-
 class _Fallback(Exception):
     """A row needs the careful reader: hand the batch to the Python engine."""
 
