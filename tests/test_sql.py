@@ -12,6 +12,7 @@ import csv
 import os
 import shutil
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -248,6 +249,74 @@ def test_a_product_beyond_bigint_is_computed_in_hugeint(no_fallback):
                           "b": ["10000000000", "4.5"]})
     got = policy.score_frame(frame, engine="duckdb").to_dicts()
     assert [r["p"] for r in got] == [Decimal("100000000000100000000.00"), Decimal("13.50")]
+
+
+def test_the_batchs_bounds_put_only_the_steps_that_need_it_in_hugeint():
+    """With the batch's bounds, the BIGINT query computes in HUGEINT exactly the steps whose values
+    may leave BIGINT (here a × b), and gives the Python engine's results; without them that
+    query overflows (DuckDB checks), which is why the engine passes them."""
+    policy = policyc.loads("policy big\nperiod month\ninput a : money\ninput b : number\ninput n : count\n"
+                           "pay p = a * b round 0.01\npay q = 3 * n + a\n")
+    records = [{"agent": "x", "period": "2026-01", "a": "90000000000.01", "b": "80000000", "n": "7"},
+               {"agent": "y", "period": "2026-01", "a": "3", "b": "4.5", "n": "0"}]
+    types = {"a": "DECIMAL(18,2)", "b": "DECIMAL(18,2)", "n": "BIGINT"}
+    con = duckdb.connect()
+    con.execute("CREATE TABLE records (agent VARCHAR, period VARCHAR, a DECIMAL(18,2), b DECIMAL(18,2), n BIGINT)")
+    con.executemany("INSERT INTO records VALUES (?, ?, ?, ?, ?)",
+                    [[r["agent"], r["period"], Decimal(r["a"]), Decimal(r["b"]), int(r["n"])] for r in records])
+    bounds = {"a": (0, Decimal("90000000000.01")), "b": (0, 80000000), "n": (0, 7)}
+    query = sql.compile_sql(policy.ir, "duckdb", types=types, narrow=True, bounds=bounds, rows=2)
+    wide = query.upper().replace("INT128", "HUGEINT").count("AS HUGEINT)")
+    assert 0 < wide < sql.compile_sql(policy.ir, "duckdb", types=types).upper().replace(
+        "INT128", "HUGEINT").count("AS HUGEINT)")
+    got = [dict(zip(("agent", "period", "p", "q"), r)) for r in con.execute(query).fetchall()]
+    want = policy.score_batch(records)
+    assert [(r["p"], r["q"]) for r in got] == [(w["p"], w["q"]) for w in want]
+    with pytest.raises(duckdb.OutOfRangeException):
+        con.execute(sql.compile_sql(policy.ir, "duckdb", types=types, narrow=True)).fetchall()
+
+
+def test_results_keep_the_records_order_without_order_by(no_fallback, tmp_path):
+    """A query with no window leaves out its ORDER BY (DuckDB keeps a table's order); a batch
+    large enough to be read by several threads still comes back in the records' order, from a
+    frame and from a Parquet file."""
+    policy = policyc.loads("policy order\nperiod month\ninput a : count\npay p = 2 * a\n")
+    n = 400_000
+    frame = pl.DataFrame({"agent": [f"a{i}" for i in range(n)], "period": ["2026-01"] * n, "a": range(n)})
+    assert "ORDER BY" not in sql.compile_sql(policy.ir, "duckdb", row_id="r", in_row_order=True, keys_proven=True)
+    frame.write_parquet(tmp_path / "records.parquet")
+    for source in (frame, tmp_path / "records.parquet"):
+        got = policy.score_frame(source, engine="duckdb")
+        assert got["agent"].to_list() == frame["agent"].to_list()
+        assert got["p"].to_list() == list(range(0, 2 * n, 2))
+
+
+def test_a_rank_the_float_key_cannot_order_is_refused_never_guessed():
+    """Ranks of fractions are RANK() over a DOUBLE key, proven row against row in integers: two
+    fractions one double cannot tell apart (10^17 + 1 over 10^17, and 1) are not a tie, and the
+    query fails with the proof's message instead of ranking them equal; `auto` scores exactly."""
+    policy = policyc.loads("policy r\nperiod month\ncohort team by team\ninput team : text\n"
+                           "input a, b : count\nlet q = a / b when zero 0\nk = rank(q over team)\n")
+    big = 10 ** 17
+    frame = pl.DataFrame({"agent": ["x", "y", "z"], "period": ["2026-01"] * 3, "team": ["t"] * 3,
+                          "a": [big + 1, 1, 1], "b": [big, 1, 2]})
+    assert float(Fraction(big + 1, big)) == 1.0
+    with pytest.raises(sql.EngineLimit, match="rank could not be ordered exactly"):
+        policy.score_frame(frame, engine="duckdb")
+    assert [r["k"] for r in policy.score_frame(frame, engine="auto").to_dicts()] == [1, 2, 3]
+    fine = frame.with_columns(pl.Series("a", [big, 1, 1]))  # now a true tie: 1 and 1
+    assert [r["k"] for r in policy.score_frame(fine, engine="duckdb").to_dicts()] == [1, 1, 3]
+
+
+def test_a_decimal_column_beyond_bigint_is_read_in_hugeint(no_fallback):
+    """The BIGINT query reads a DECIMAL column through DECIMAL(18, s); a value wider than that
+    makes it fail (never rounds or wraps), and the HUGEINT query reads it exactly."""
+    policy = policyc.loads("policy big\nperiod month\ninput a : money\npay p = 2 * a\n")
+    frame = pl.DataFrame({"agent": ["x", "y"], "period": ["2026-01"] * 2,
+                          "a": pl.Series([Decimal("100000000000000000000.01"), Decimal("3.5")],
+                                         dtype=pl.Decimal(38, 2))})
+    got = policy.score_frame(frame, engine="duckdb").to_dicts()
+    assert [r["p"] for r in got] == [Decimal("200000000000000000000.02"), Decimal("7.00")]
 
 
 def test_duplicates_and_team_level_differences_are_reported_as_the_python_engine_does():

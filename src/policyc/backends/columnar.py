@@ -771,8 +771,8 @@ INT64_SAFE = 2 ** 62
 INT128_SAFE = 2 ** 126
 
 
-class _Unbounded(Exception):
-    pass
+class Unbounded(Exception):
+    """A node whose values the batch's bounds do not bound (a column with no known range)."""
 
 
 class Bounds:
@@ -786,6 +786,7 @@ class Bounds:
         self.env = dict(inputs)  # column name → (lo, hi)
         self.rows = max(rows, 1)
         self.memo: dict[int, tuple[int, int]] = {}
+        self.seen: list = []  # nodes bounded, kept alive: a freed node's id() may be reused
 
     def fits_int64(self, plan: Plan, extra=()) -> bool:
         return self.fits(plan, extra, INT64_SAFE)
@@ -803,7 +804,7 @@ class Bounds:
                     self.walk_other(v)
             for node in extra:
                 self.walk_other(node)
-        except _Unbounded:
+        except Unbounded:
             return None
         values = list(self.memo.values()) + list(self.env.values())
         return max((max(abs(lo), abs(hi)) for lo, hi in values), default=0)
@@ -842,11 +843,12 @@ class Bounds:
         if got is None:
             got = getattr(self, "b_" + type(n).__name__)(n)
             self.memo[key] = got
+            self.seen.append(n)
         return got
 
     def b_Col(self, n):
         if n.name not in self.env:
-            raise _Unbounded()
+            raise Unbounded()
         return self.env[n.name]
 
     def b_Lit(self, n):
@@ -861,10 +863,17 @@ class Bounds:
 
     def b_Sub(self, n):
         a, b = self.of(n.a), self.of(n.b)
+        d = _floor_multiple(n.b)
+        if d is not None and _same(d[0], n.a):  # a − ⌊a/d⌋·d, the remainder: in [0, d)
+            return (0, max(self.of(d[1])[1] - 1, 0))
         return (a[0] - b[1], a[1] - b[0])
 
     def b_Mul(self, n):
         a, b = self.of(n.a), self.of(n.b)
+        d = _floor_multiple(n)
+        if d is not None:  # ⌊x/d⌋·d lies in (x − d, x] (d > 0)
+            x, dd = self.of(d[0]), self.of(d[1])
+            return (x[0] - dd[1] + 1, x[1])
         p = [x * y for x in a for y in b]
         return (min(p), max(p))
 
@@ -922,6 +931,17 @@ class Bounds:
 
     def b_LabelRank(self, n):
         return (0, len(n.labels))
+
+
+def _same(x, y) -> bool:
+    return x is y or x == y
+
+
+def _floor_multiple(n):
+    """(x, d) when n is ⌊x/d⌋·d (as `round_int` builds it), else None."""
+    if isinstance(n, Mul) and isinstance(n.a, FloorDiv) and _same(n.a.b, n.b):
+        return n.a.a, n.b
+    return None
 
 
 _INT_NODES = (Col, Lit, NullI, Add, Sub, Mul, Neg, FloorDiv, IfI, Win, Rank, WinArgmax, Streak, LabelMap, LabelRank)

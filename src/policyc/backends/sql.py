@@ -27,6 +27,8 @@ engine's reader, so bad records are reported exactly as `policyc score` reports 
 
 from __future__ import annotations
 
+import contextlib
+import math
 import os
 from fractions import Fraction
 
@@ -92,6 +94,15 @@ class _Dialect:
         self.text = exp.DataType.build("VARCHAR")
         self.double = exp.DataType.build("DOUBLE")
         self.bigint = exp.DataType.build("BIGINT")
+
+    @contextlib.contextmanager
+    def wide(self):
+        """Integers built inside are HUGEINT (in a BIGINT query: what meets them is widened)."""
+        narrow, self.int = self.int, self.hugeint if self.name == "duckdb" else self.int
+        try:
+            yield
+        finally:
+            self.int = narrow
 
     def error(self, message):
         """An expression that raises with `message` (a text expression) when evaluated."""
@@ -193,9 +204,11 @@ class _Query:
     """Builds the relations of one query: columns placed at levels (0 = read from the table)."""
 
     def __init__(self, policy: ir.Policy, dialect: str, table: str, scales: dict, row_id: str | None,
-                 strict: bool, types: dict | None = None, narrow: bool = False, keys_proven: bool = False):
+                 strict: bool, types: dict | None = None, narrow: bool = False, keys_proven: bool = False,
+                 bounds: C.Bounds | None = None):
         self.p = policy
         self.keys_proven = keys_proven
+        self.bounds = bounds
         self.types = dict(types or {})
         self.d = _Dialect(dialect, narrow)
         self.table = table
@@ -208,6 +221,7 @@ class _Query:
         self.count = 0
         self.checks: list[tuple[object, object]] = []  # (bad-row condition column, message)
         self.fields: list[tuple[str, object, str]] = []  # validation: (field, ok column, what is wrong)
+        self.windowed = False  # whether a window reorders rows (then only ORDER BY restores their order)
 
     def fresh(self, prefix: str) -> str:
         self.count += 1
@@ -228,6 +242,24 @@ class _Query:
     def i(self, n):
         return getattr(self, "i_" + type(n).__name__)(n)
 
+    def fits(self, *nodes) -> bool:
+        """Whether a BIGINT query may compute these nodes (or the product of two) in BIGINT: True
+        unless the batch's bounds (when known) say a value may need more. (Either way DuckDB checks
+        BIGINT overflow: a wrong guess fails the query, and the engine runs the HUGEINT one.)"""
+        if not self.d.narrow or self.bounds is None:
+            return True
+        try:
+            ranges = [self.bounds.of(n) for n in nodes]
+        except C.Unbounded:
+            return False
+        top = 1
+        for lo, hi in ranges:
+            top *= max(abs(lo), abs(hi))
+        return top < C.INT64_SAFE
+
+    def widen(self, *es):
+        return [exp.Cast(this=e, to=self.d.hugeint) for e in es]
+
     def i_Col(self, n):
         name, lv = self.cols[n.name]
         return _col(name), lv
@@ -240,6 +272,8 @@ class _Query:
 
     def _bin(self, cls, n):
         (a, la), (b, lb) = self.i(n.a), self.i(n.b)
+        if not self.fits(n):
+            a, b = self.widen(a, b)
         return _p(cls(this=a, expression=b)), max(la, lb)
 
     def i_Add(self, n):
@@ -253,11 +287,25 @@ class _Query:
 
     def i_Neg(self, n):
         a, la = self.i(n.a)
+        if not self.fits(n):
+            (a,) = self.widen(a)
         return _p(exp.Neg(this=a)), la
 
     def i_FloorDiv(self, n):
         (a, la), (b, lb) = self.i(n.a), self.i(n.b)
+        if self.nonnegative(n.a):  # DuckDB's `//` truncates: the floor itself for a ≥ 0 (b > 0)
+            return _p(exp.IntDiv(this=a, expression=b)), max(la, lb)
         return self.d.floordiv(a, b), max(la, lb)
+
+    def nonnegative(self, n) -> bool:
+        """Whether the batch's bounds (when known) prove node n ≥ 0. (Unlike a width, this is
+        relied on: the bounds' signs are exact — a text column's float bounds keep the sign.)"""
+        if not self.d.narrow or self.bounds is None:
+            return False
+        try:
+            return self.bounds.of(n)[0] >= 0
+        except C.Unbounded:
+            return False
 
     def i_IfI(self, n):
         (c, lc), (t, lt), (o, lo) = self.b(n.cond), self.i(n.then), self.i(n.other)
@@ -272,6 +320,7 @@ class _Query:
         return out, lv
 
     def window(self, func, partition, order=None, frame=False):
+        self.windowed = True
         spec = exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING", end="CURRENT ROW") \
             if frame else None
         return exp.Window(this=func, partition_by=partition,
@@ -286,7 +335,7 @@ class _Query:
         else:
             a, la = self.i(n.arg)
             func = {"max": exp.Max, "min": exp.Min, "sum": exp.Sum}[n.func](this=a)
-        e = exp.Cast(this=self.window(func, part), to=self.d.int)
+        e = exp.Cast(this=self.window(func, part), to=self.d.int if self.fits(n) else self.d.hugeint)
         self.memo[n] = out = self.place(e, max(la, lk), "w")
         return out
 
@@ -303,24 +352,26 @@ class _Query:
             e = exp.Cast(this=self.window(exp.Anonymous(this="RANK"), part, order), to=self.d.int)
             self.memo[n] = out = self.place(e, max(ln, lk), "r")
             return out
-        # fractions: order each window by a float key, then prove the order exactly (each value
-        # against the one before it, in integers) and find the ties exactly; the rank is where a
-        # row's run of equal values starts. A wrong float order fails the query.
+        # fractions: rank by a float key, then prove that key's order exact (each value against the
+        # one before it, in integers: equal keys must be equal fractions, and a key ordered after
+        # another a fraction ordered after it); then the float RANK() is the exact rank. A wrong float order fails the query.
         den, ld = self.i(n.den)
         lv = max(ln, ld, lk)
-        agent, _ = self.keys(["agent"])
-        order = [exp.Ordered(this=self.key(num, den), desc=n.descending), exp.Ordered(this=agent[0])]
-        prev_num, l1 = self.place(self.window(exp.Anonymous(this="LAG", expressions=[num]), part, order), lv, "r")
-        prev_den, _ = self.place(self.window(exp.Anonymous(this="LAG", expressions=[den]), part, order), lv, "r")
-        pos, _ = self.place(self.window(exp.RowNumber(), part, order), lv, "r")
-        mine = _p(exp.Mul(this=num, expression=prev_den))
-        theirs = _p(exp.Mul(this=prev_num, expression=den))
-        wrong = exp.GT(this=mine, expression=theirs) if n.descending else exp.LT(this=mine, expression=theirs)
+        key = self.key(num, den)
+        order = [exp.Ordered(this=key, desc=n.descending)]
+        lag = [self.window(exp.Anonymous(this="LAG", expressions=[x]), part, order) for x in (num, den, key)]
+        prev_num, l1 = self.place(lag[0], lv, "r")
+        prev_den, _ = self.place(lag[1], lv, "r")
+        prev_key, _ = self.place(lag[2], lv, "r")
+        rank, _ = self.place(exp.Cast(this=self.window(exp.Anonymous(this="RANK"), part, order), to=self.d.int),
+                             lv, "r")
+        mine, theirs = self.cross(n.num, n.den, (num, prev_den), (prev_num, den))
+        tied = exp.EQ(this=key, expression=prev_key)
+        before = exp.GTE(this=mine, expression=theirs) if n.descending else exp.LTE(this=mine, expression=theirs)
+        wrong = _case([(tied, exp.NEQ(this=mine, expression=theirs))], before)
         bad, _ = self.place(_coalesce(wrong, False), l1, "r")
         self.checks.append((bad, RANK_NOT_EXACT))
-        start = _case([(exp.EQ(this=mine, expression=theirs), exp.Literal.number(-1))], pos)
-        e = exp.Cast(this=self.window(exp.Max(this=start), part, order, frame=True), to=self.d.int)
-        self.memo[n] = out = self.place(e, l1, "r")
+        self.memo[n] = out = rank, l1
         return out
 
     def i_WinArgmax(self, n):
@@ -335,13 +386,22 @@ class _Query:
             order = [exp.Ordered(this=self.key(num, den), desc=n.largest), exp.Ordered(this=agent[0])]
             pick_num, lp = self.place(self.window(exp.FirstValue(this=num), part, order), lv, "m")
             pick_den, _ = self.place(self.window(exp.FirstValue(this=den), part, order), lv, "m")
-            mine = _p(exp.Mul(this=num, expression=pick_den))
-            best = _p(exp.Mul(this=pick_num, expression=den))
+            mine, best = self.cross(n.num, n.den, (num, pick_den), (pick_num, den))
             wrong = exp.GT(this=mine, expression=best) if n.largest else exp.LT(this=mine, expression=best)
             bad, _ = self.place(_coalesce(wrong, False), lp, "m")
             self.checks.append((bad, PICK_NOT_EXACT))
             self.memo[key] = {"num": (pick_num, lp), "den": (pick_den, lp)}
         return self.memo[key][n.part]
+
+    def cross(self, num, den, *pairs):
+        """The products num_i × den_j that compare two fractions num/den exactly."""
+        wide = not self.fits(num, den)
+        out = []
+        for a, b in pairs:
+            if wide:
+                a, b = self.widen(a, b)
+            out.append(_p(exp.Mul(this=a, expression=b)))
+        return out
 
     def history(self):
         agent, _ = self.keys(["agent"])
@@ -537,6 +597,13 @@ class _Query:
         q = kind[2]
         if q > s or s > 17:
             return None
+        if self.d.narrow:
+            # DuckDB multiplies two DECIMALs of at most 18 digits in 64 bits, as DECIMAL(18, s),
+            # checking overflow: several times faster than in 128 bits, and as exact (a value too
+            # wide for DECIMAL(18, s) makes the cast fail, and the engine then runs the wide query)
+            narrow = exp.Cast(this=raw, to=exp.DataType.build(f"DECIMAL(18, {s})"))
+            unit = exp.Cast(this=exp.Literal.number(10 ** s), to=exp.DataType.build(f"DECIMAL({s + 1}, 0)"))
+            return exp.Cast(this=_p(exp.Mul(this=narrow, expression=unit)), to=self.d.int)
         # DECIMAL(36 − s, q) × DECIMAL(s + 1, 0) is DECIMAL(38, q) in both engines: exact, and a value
         # too wide for DECIMAL(36 − s, q) makes the cast fail instead of rounding
         narrow = exp.Cast(this=raw, to=exp.DataType.build(f"DECIMAL({36 - s}, {q})"))
@@ -712,7 +779,8 @@ class _Query:
             e = RATIONAL_PLACES - v.scale  # round half-up at the 20th place (as the Python engine)
             n = C.Mul(v.num, C.pow10(e)) if e >= 0 else v.num
             dd = v.den if e >= 0 else C.Mul(v.den, C.pow10(-e))
-            k, lk = self.i(C.round_int(n, dd, "half_up"))
+            with dl.wide():  # num × 10^e needs 128 bits whatever the values
+                k, lk = self.i(C.round_int(n, dd, "half_up"))
             ref, _ = self.place(k, lk, "o")
             return dl.decimal(ref, RATIONAL_PLACES), -1
         if isinstance(v, C.ListV):
@@ -799,7 +867,8 @@ def _with(q: _Query, final):
 
 def build(policy_ir: ir.Policy, dialect: str = "duckdb", table: str = "records", scales: dict | None = None,
           *, validate: bool = True, row_id: str | None = None, types: dict | None = None, narrow: bool = False,
-          keys_proven: bool = False):
+          keys_proven: bool = False, bounds: dict | None = None, rows: int | None = None,
+          in_row_order: bool = False):
     """The scoring query as a sqlglot expression (see `compile_sql`)."""
     if exp is None:
         raise ImportError("the SQL backend needs sqlglot: pip install 'policyc[sql]'")
@@ -809,8 +878,12 @@ def build(policy_ir: ir.Policy, dialect: str = "duckdb", table: str = "records",
     plan, requires = _plan(p, scales)
     # with validation, a value that cannot be read is NULL and the guard below fails the query on
     # its row; without, the conversion itself fails the query
+    proven = None
+    if narrow and bounds is not None:
+        proven = C.Bounds(_scaled_bounds(p, scales, bounds), rows if rows is not None else 2 ** 31)
+        proven.largest(plan, [C.BoolV(r) for r in requires])  # every step's range, into its env
     q = _Query(p, dialect, table, scales, row_id, strict=not validate, types=types, narrow=narrow,
-               keys_proven=keys_proven)
+               keys_proven=keys_proven, bounds=proven)
     q.read()
     if validate:
         q.validate(requires)
@@ -845,8 +918,22 @@ def build(policy_ir: ir.Policy, dialect: str = "duckdb", table: str = "records",
     top = max(q.levels)
     final = exp.select(exp.alias_(agent, _ident("agent"), copy=False), _col("period"), *outputs, copy=False).from_(
         exp.to_table(f"_policyc_{top}"), copy=False)
-    final = final.order_by(*([_col("_row")] if row_id is not None else [_col("agent"), _col("period")]), copy=False)
+    if not (in_row_order and dialect == "duckdb" and not q.windowed):
+        final = final.order_by(*([_col("_row")] if row_id is not None else [_col("agent"), _col("period")]),
+                               copy=False)
     return _with(q, final)
+
+
+def _scaled_bounds(p: ir.Policy, scales: dict, bounds: dict) -> dict:
+    """{input: (lo, hi)} in the input's units → the same range in its scaled integers (widened
+    outward to whole numbers)."""
+    out = {}
+    for i in p.inputs:
+        if i.name in bounds and i.kind in _NUMERIC and None not in bounds[i.name]:
+            unit = 10 ** scales.get(i.name, 0)
+            lo, hi = (Fraction(x) * unit for x in bounds[i.name])
+            out[i.name] = (math.floor(lo), math.ceil(hi))
+    return out
 
 
 def _plan_value(plan: C.Plan, name: str):
@@ -859,7 +946,8 @@ def _plan_value(plan: C.Plan, name: str):
 def compile_sql(policy_ir: ir.Policy, dialect: str = "duckdb", table: str = "records",
                 scales: dict | None = None, *, validate: bool = True, row_id: str | None = None,
                 types: dict | None = None, pretty: bool = True, narrow: bool = False,
-                keys_proven: bool = False) -> str:
+                keys_proven: bool = False, bounds: dict | None = None, rows: int | None = None,
+                in_row_order: bool = False) -> str:
     """The policy as one SQL query over `table` (columns agent, period and every input): one row
     per record with agent, period and every output.
 
@@ -873,11 +961,19 @@ def compile_sql(policy_ir: ir.Policy, dialect: str = "duckdb", table: str = "rec
     without going through their text, which is faster; other columns are read from their text.
     `narrow` (duckdb): integers in BIGINT instead of HUGEINT — faster, and as exact, since DuckDB
     raises on BIGINT overflow too; a batch that overflows it needs the HUGEINT query.
+    `bounds` (with `narrow`): the least and greatest value of numeric inputs in the batch
+    (`{"sales": (0, Decimal("98000.50"))}`) and `rows` its size: a step whose values those bounds
+    do not keep within BIGINT is computed in HUGEINT (the rest stays BIGINT, still checked), and
+    a quotient whose numerator they prove ≥ 0 is one `//`. They must hold every value: a wrong
+    magnitude only makes the query fail, but it relies on their signs.
+    `in_row_order` (duckdb): the table's rows are in `row_id` order already; DuckDB keeps the order
+    of a single table through a query with no window, and such a query then needs no ORDER BY.
     `keys_proven`: the caller has proven the table has no agent twice in a period and no
     team-level input that differs within its cohort; the query leaves those checks out.
     Raises SqlUnsupported for a policy the backend cannot express exactly."""
     return build(policy_ir, dialect, table, scales, validate=validate, row_id=row_id, types=types,
-                 narrow=narrow, keys_proven=keys_proven).sql(dialect=dialect, pretty=pretty)
+                 narrow=narrow, keys_proven=keys_proven, bounds=bounds, rows=rows,
+                 in_row_order=in_row_order).sql(dialect=dialect, pretty=pretty)
 
 
 def build_validation(policy_ir: ir.Policy, dialect: str = "duckdb", table: str = "records",
@@ -976,7 +1072,9 @@ _DB = []
 def _database(duckdb):
     """One in-memory DuckDB database for the process (opening one costs more than a small batch)."""
     if not _DB:
-        _DB.append(duckdb.connect())
+        # (the default, stated: a query with no window returns rows in the table's order, which
+        # lets the engine leave out its ORDER BY)
+        _DB.append(duckdb.connect(config={"preserve_insertion_order": True}))
     return _DB[0]
 
 
@@ -1081,15 +1179,19 @@ def _run(policy, p: ir.Policy, con, duckdb):
         if scales is None:
             raise _Fallback()
     types = {i.name: types[i.name] for i in p.inputs}
-    proven = _keys_proven(p, con)
+    rows, distinct, bounds = _summary(p, types, con)
+    proven = rows == distinct and _cohorts_agree(p, con)
     cache = policy.__dict__.setdefault("_sql_cache", {})
-    # the query validates every row as it scores (it fails on a bad one, naming it); BIGINT first,
-    # and HUGEINT if a value overflows it (both checked: never a wrapped or rounded result)
-    for narrow in ((True, False) if _narrow_likely(p, scales) else (False,)):
-        key = (tuple(sorted(scales.items())), tuple(sorted(types.items())), narrow, proven)
+    # the query validates every row as it scores (it fails on a bad one, naming it); BIGINT first
+    # (HUGEINT for the steps the batch's bounds do not keep within BIGINT), and all HUGEINT if a
+    # value overflows it (both checked: never a wrapped or rounded result)
+    for narrow in (True, False):
+        key = (tuple(sorted(scales.items())), tuple(sorted(types.items())), narrow, proven,
+               tuple(sorted(bounds.items())) if narrow else None, rows.bit_length() if narrow else None)
         if key not in cache:
             cache[key] = compile_sql(p, "duckdb", _SOURCE, scales, row_id=ROW, types=types, pretty=False,
-                                     narrow=narrow, keys_proven=proven)
+                                     narrow=narrow, keys_proven=proven, bounds=bounds if narrow else None,
+                                     rows=2 ** rows.bit_length(), in_row_order=True)
         try:
             return con.sql(cache[key]).pl()
         except duckdb.Error as e:  # (a failure of the BIGINT query: the HUGEINT one decides)
@@ -1107,22 +1209,38 @@ def _run(policy, p: ir.Policy, con, duckdb):
     raise failure
 
 
-def _narrow_likely(p: ir.Policy, scales: dict) -> bool:
-    """Whether trying the BIGINT query first is worth it: not when an output is a fraction (shown
-    to 20 places, so multiplied by 10^20: that needs HUGEINT whatever the values)."""
-    plan, _ = _plan(p, scales)
-    return not any(isinstance(v, C.Num) and v.den is not None
-                   for v in (_plan_value(plan, name) for name in p.outputs))
+def _summary(p: ir.Policy, types: dict, con) -> tuple[int, int, dict]:
+    """One query over the batch: its size; how many distinct hashes its (agent, period) keys have
+    (as many as records proves no agent twice in a period: equal keys hash equal); and the bounds
+    of its numeric inputs, widened to 0 or a power of two, {input: (0 or −2^j, 0 or 2^k)}, so that
+    batches of like magnitude share a query. A text column's bounds come from its values read as
+    floating point: near enough, since they only choose integer widths and divisions for the
+    BIGINT query, whose overflow DuckDB checks (the sign of a value is never off)."""
+    names = [i.name for i in p.inputs if i.kind in _NUMERIC]
+    parts = ["count(*)", 'count(DISTINCT hash("agent", "period"))']
+    for n in names:
+        x = _q(n) if _sql_type(types.get(n)) else f"TRY_CAST(TRIM(CAST({_q(n)} AS VARCHAR)) AS DOUBLE)"
+        parts += [f"min({x})", f"max({x})"]
+    row = con.execute(f"SELECT {', '.join(parts)} FROM {_SOURCE}").fetchall()[0]
+
+    def out(x):  # 0, or ±2^k beyond x (one bit more for a float, which may be a little off)
+        if x == 0:
+            return 0
+        k = max(math.ceil(abs(x)), 1).bit_length() + (0 if isinstance(x, int) else 1)
+        return 2 ** k if x > 0 else -(2 ** k)
+
+    bounds = {}
+    for k, n in enumerate(names):
+        lo, hi = row[2 + 2 * k: 4 + 2 * k]
+        if lo is not None and hi is not None and math.isfinite(lo) and math.isfinite(hi):
+            bounds[n] = (min(out(lo), 0), max(out(hi), 0))
+    return row[0], row[1], bounds
 
 
-def _keys_proven(p: ir.Policy, con) -> bool:
-    """Whether this batch is proven to have no agent twice in a period (as many distinct hashes
-    of the keys as records: equal keys hash equal) and no team-level input whose cells differ
-    within its cohort (the same text in every cell, or none); then the query need not check
-    them row by row. False only means "not proven": the query checks them."""
-    n, distinct = con.execute(f'SELECT count(*), count(DISTINCT hash("agent", "period")) FROM {_SOURCE}').fetchall()[0]
-    if n != distinct:
-        return False
+def _cohorts_agree(p: ir.Policy, con) -> bool:
+    """Whether no team-level input of this batch has cells that differ within its cohort (the same
+    text in every cell, or none); then the query need not check them row by row (with no
+    duplicate keys either). False only means "not proven": the query checks them."""
     for c in p.cohorts:
         shared = [i.name for i in p.inputs if i.same_over == c.name]
         if not shared:
