@@ -291,21 +291,28 @@ def test_results_keep_the_records_order_without_order_by(no_fallback, tmp_path):
         assert got["p"].to_list() == list(range(0, 2 * n, 2))
 
 
-def test_a_rank_the_float_key_cannot_order_is_refused_never_guessed():
-    """Ranks of fractions are RANK() over a DOUBLE key, proven row against row in integers: two
-    fractions one double cannot tell apart (10^17 + 1 over 10^17, and 1) are not a tie, and the
-    query fails with the proof's message instead of ranking them equal; `auto` scores exactly."""
+def test_ranks_of_fractions_are_exact_where_doubles_are_not():
+    """Ranks of fractions order by a DOUBLE key and are proven row against row in integers:
+    equal fractions whose keys differ by an ulp (their integers are past 2^53) still tie; two
+    fractions one double cannot tell apart are ranked exactly when the order holds, and when
+    it does not the query fails with the proof's message instead of guessing."""
     policy = policyc.loads("policy r\nperiod month\ncohort team by team\ninput team : text\n"
                            "input a, b : count\nlet q = a / b when zero 0\nk = rank(q over team)\n")
-    big = 10 ** 17
-    frame = pl.DataFrame({"agent": ["x", "y", "z"], "period": ["2026-01"] * 3, "team": ["t"] * 3,
-                          "a": [big + 1, 1, 1], "b": [big, 1, 2]})
+
+    def ranks(a, b, engine):
+        frame = pl.DataFrame({"agent": ["x", "y", "z"], "period": ["2026-01"] * 3, "team": ["t"] * 3,
+                              "a": a, "b": b})
+        return [r["k"] for r in policy.score_frame(frame, engine=engine).to_dicts()]
+
+    n, d = 288867330454202300, 762
+    assert float(n) / float(d) != float(5 * n) / float(5 * d)  # n/d = 5n/5d, yet the keys differ
+    assert ranks([n, 5 * n, 1], [d, 5 * d, 2], "duckdb") == [1, 1, 3]
+    big = 10 ** 17  # (10^17 + 1)/10^17 > 1/1, but both are 1.0 as doubles: the key ties them
     assert float(Fraction(big + 1, big)) == 1.0
+    assert ranks([big + 1, 1, 1], [big, 1, 2], "duckdb") == [1, 2, 3]  # tie broken by agent: x first
     with pytest.raises(sql.EngineLimit, match="rank could not be ordered exactly"):
-        policy.score_frame(frame, engine="duckdb")
-    assert [r["k"] for r in policy.score_frame(frame, engine="auto").to_dicts()] == [1, 2, 3]
-    fine = frame.with_columns(pl.Series("a", [big, 1, 1]))  # now a true tie: 1 and 1
-    assert [r["k"] for r in policy.score_frame(fine, engine="duckdb").to_dicts()] == [1, 1, 3]
+        ranks([1, big + 1, 1], [1, big, 2], "duckdb")  # x first again, but y is the larger
+    assert ranks([1, big + 1, 1], [1, big, 2], "auto") == [2, 1, 3]
 
 
 def test_a_decimal_column_beyond_bigint_is_read_in_hugeint(no_fallback):

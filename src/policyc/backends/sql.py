@@ -352,26 +352,25 @@ class _Query:
             e = exp.Cast(this=self.window(exp.Anonymous(this="RANK"), part, order), to=self.d.int)
             self.memo[n] = out = self.place(e, max(ln, lk), "r")
             return out
-        # fractions: rank by a float key, then prove that key's order exact (each value against the
-        # one before it, in integers: equal keys must be equal fractions, and a key ordered after
-        # another a fraction ordered after it); then the float RANK() is the exact rank. A wrong float order fails the query.
+        # fractions: order each window by a float key, then prove the order exactly (each value
+        # against the one before it, in integers) and find the ties exactly; the rank is where a
+        # row's run of equal values starts. A wrong float order fails the query. (RANK() over the
+        # float key alone would save a window, but equal fractions can have keys an ulp apart
+        # once their integers exceed 2^53, and it would then not see the tie.)
         den, ld = self.i(n.den)
         lv = max(ln, ld, lk)
-        key = self.key(num, den)
-        order = [exp.Ordered(this=key, desc=n.descending)]
-        lag = [self.window(exp.Anonymous(this="LAG", expressions=[x]), part, order) for x in (num, den, key)]
-        prev_num, l1 = self.place(lag[0], lv, "r")
-        prev_den, _ = self.place(lag[1], lv, "r")
-        prev_key, _ = self.place(lag[2], lv, "r")
-        rank, _ = self.place(exp.Cast(this=self.window(exp.Anonymous(this="RANK"), part, order), to=self.d.int),
-                             lv, "r")
+        agent, _ = self.keys(["agent"])
+        order = [exp.Ordered(this=self.key(num, den), desc=n.descending), exp.Ordered(this=agent[0])]
+        prev_num, l1 = self.place(self.window(exp.Anonymous(this="LAG", expressions=[num]), part, order), lv, "r")
+        prev_den, _ = self.place(self.window(exp.Anonymous(this="LAG", expressions=[den]), part, order), lv, "r")
+        pos, _ = self.place(self.window(exp.RowNumber(), part, order), lv, "r")
         mine, theirs = self.cross(n.num, n.den, (num, prev_den), (prev_num, den))
-        tied = exp.EQ(this=key, expression=prev_key)
-        before = exp.GTE(this=mine, expression=theirs) if n.descending else exp.LTE(this=mine, expression=theirs)
-        wrong = _case([(tied, exp.NEQ(this=mine, expression=theirs))], before)
+        wrong = exp.GT(this=mine, expression=theirs) if n.descending else exp.LT(this=mine, expression=theirs)
         bad, _ = self.place(_coalesce(wrong, False), l1, "r")
         self.checks.append((bad, RANK_NOT_EXACT))
-        self.memo[n] = out = rank, l1
+        start = _case([(exp.EQ(this=mine, expression=theirs), exp.Literal.number(-1))], pos)
+        e = exp.Cast(this=self.window(exp.Max(this=start), part, order, frame=True), to=self.d.int)
+        self.memo[n] = out = self.place(e, l1, "r")
         return out
 
     def i_WinArgmax(self, n):
