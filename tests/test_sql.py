@@ -525,6 +525,20 @@ def test_spark_engine_scores_every_sample_alike(spark, spark_no_fallback):
     assert not problems, "\n".join(problems[:20])
 
 
+def test_spark_engine_refuses_a_csv_path_before_starting_spark(monkeypatch):
+    """`score_spark` reads Parquet paths (the CLI hands it a frame for CSV): a CSV path is refused
+    with a message saying what to do, before a Spark session is started for nothing."""
+    from policyc.backends import spark_engine
+
+    def no_session(*args, **kwargs):
+        raise AssertionError("a Spark session was started")
+
+    monkeypatch.setattr(spark_engine, "session", no_session)
+    policy = policyc.load(POLICIES / "taobao_aftersales.policy")
+    with pytest.raises(ValueError, match="reads Parquet files; read a CSV file into a frame first"):
+        spark_engine.score_spark(policy, POLICIES / "samples" / "taobao_aftersales.csv")
+
+
 @SPARK_WARNINGS
 def test_spark_engine_reads_typed_parquet(spark, tmp_path, spark_no_fallback):
     policy = policyc.load(POLICIES / "team_kpi_2024.policy")

@@ -142,15 +142,15 @@ def score_spark(policy, source, *, spark=None):
 
     from . import polars_engine as pe
 
+    path = os.fspath(source) if isinstance(source, (str, os.PathLike)) else None
+    if path is not None and not path.lower().endswith((".parquet", ".pq")):  # (before starting Spark)
+        raise ValueError("the spark engine reads Parquet files; read a CSV file into a frame first")
     # PySpark warns about pandas versions on import paths policyc does not use
     warnings.filterwarnings("ignore", category=FutureWarning, module="pyspark")
     spark = spark or session()
     tmp = None
     local = None  # the records as a Polars frame, for the Python reader if it must report them
-    if isinstance(source, (str, os.PathLike)):
-        path = os.fspath(source)
-        if not path.lower().endswith((".parquet", ".pq")):
-            raise ValueError("the spark engine reads Parquet files; read a CSV file into a frame first")
+    if path is not None:
         sdf = spark.read.parquet(path)
 
         def local_frame():
