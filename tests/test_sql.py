@@ -525,6 +525,29 @@ def test_spark_engine_scores_every_sample_alike(spark, spark_no_fallback):
     assert not problems, "\n".join(problems[:20])
 
 
+SPARK_PROFILE = settings(max_examples=2, deadline=None, derandomize=True, database=None,
+                         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+@SPARK_WARNINGS
+@pytest.mark.parametrize("which", CASES)
+def test_generated_batches_score_alike_in_spark(spark, which):
+    """Generated batches (bad records included) through the spark engine, as through DuckDB
+    above; fewer per policy, since each is a Spark job (about a second here)."""
+    policy = _load(which)
+    try:
+        sql.compile_sql(policy.ir, "spark")
+    except sql.SqlUnsupported as e:  # refused, never approximated
+        pytest.skip(f"not expressible in the columnar plan: {e}")
+
+    @SPARK_PROFILE
+    @given(batches(policy.ir))
+    def check(records):
+        test_engines.compare(policy, records, frame_of(policy, records), engine="spark")
+
+    check()
+
+
 def test_spark_engine_refuses_a_csv_path_before_starting_spark(monkeypatch):
     """`score_spark` reads Parquet paths (the CLI hands it a frame for CSV): a CSV path is refused
     with a message saying what to do, before a Spark session is started for nothing."""
