@@ -234,6 +234,11 @@ class _Query:
         self.levels.setdefault(at, []).append((name, e))
         return _col(name), at
 
+    def level_of(self, *cols) -> int:
+        """The highest level at which one of these placed columns is made."""
+        names = {c.name for c in cols}
+        return max(lv for lv, placed in self.levels.items() for n, _ in placed if n in names)
+
     def base(self, name: str, e):
         self.levels.setdefault(0, []).append((name, e))
         return _col(name), 0
@@ -884,8 +889,20 @@ def build(policy_ir: ir.Policy, dialect: str = "duckdb", table: str = "records",
     q = _Query(p, dialect, table, scales, row_id, strict=not validate, types=types, narrow=narrow,
                keys_proven=keys_proven, bounds=proven)
     q.read()
+    agent = _col("agent")
     if validate:
         q.validate(requires)
+        # a bad record fails the query as soon as its fields are read, on a column every later
+        # level carries to the result (the agent's): the ok columns are then dead, and the
+        # windows and steps after them need not carry them along
+        fields = exp.Anonymous(this="CONCAT_WS", expressions=[exp.Literal.string(", ")] + [
+            _case([(_not(ok), exp.Literal.string(f"{field!r} ({why})"))]) for field, ok, why in q.fields])
+        msg = exp.Concat(expressions=[exp.Literal.string(f"{MARK} a record is not valid: "), fields,
+                                      exp.Literal.string("; the validation query lists every bad row"),
+                                      q.where("")])
+        bad = _not(_and([ok for _, ok, _ in q.fields]))
+        agent, _ = q.place(_case([(bad, q.d.error(msg))], agent), q.level_of(*(ok for _, ok, _ in q.fields)),
+                           name="_agent")
     q.steps(plan)
     outputs = []
     types = {d.name: d for d in p.definitions}
@@ -894,13 +911,6 @@ def build(policy_ir: ir.Policy, dialect: str = "duckdb", table: str = "records",
         e, _ = q.public(types[name], value)
         outputs.append(exp.alias_(e, _ident(name), copy=False))
     guards = []
-    if validate:
-        fields = exp.Anonymous(this="CONCAT_WS", expressions=[exp.Literal.string(", ")] + [
-            _case([(_not(ok), exp.Literal.string(f"{field!r} ({why})"))]) for field, ok, why in q.fields])
-        msg = exp.Concat(expressions=[exp.Literal.string(f"{MARK} a record is not valid: "), fields,
-                                      exp.Literal.string("; the validation query lists every bad row"),
-                                      q.where("")])
-        guards.append((_not(_and([ok for _, ok, _ in q.fields])), q.d.error(msg)))
     for bad, what in q.checks:
         guards.append((bad, q.d.error(exp.Literal.string(f"{MARK} {what}"))))
     for name in p.outputs:
@@ -911,7 +921,6 @@ def build(policy_ir: ir.Policy, dialect: str = "duckdb", table: str = "records",
             got, _ = q.any(probe)
             guards.append((exp.Is(this=got, expression=exp.Null()),
                            q.d.error(exp.Literal.string(f"{MARK} no row of the table for `{name}` matched"))))
-    agent = _col("agent")
     if guards:
         agent = _case(guards, agent)
     top = max(q.levels)
