@@ -184,6 +184,20 @@ ok = all:
 fails = failed(ok)
 passes = passed(ok)
 ''',
+    "feat_na_labels": '''policy feat_na_labels "feat_na_labels"
+period month
+input g : grade A > B > C > D or na
+input c : choice x | y | z or na
+input h : grade A > B > C > D
+item pts 10 pts = by (g when na C): A -> 10, B -> 7, C -> 4, D -> 0
+top = (g when na D) is A
+at_least_b = (g when na D) >= B
+beats_h = (g when na D) > h
+same_as_h = (g when na A) is h
+cz = (c when na z) is not z
+label gl = g when na B
+label cl = by (c when na y): x -> xx, y | z -> yz
+''',
     "feat_history": '''policy feat_history "feat_history"
 period quarter
 input g : grade A > B > C

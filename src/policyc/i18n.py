@@ -1176,6 +1176,8 @@ SUGGESTIONS = Catalogue("suggestion", [
     E("use `first` or `table` for numbers", "数字请用 `first` 或 `table`"),
     E("write `{ex}` (or the value it should give)", "写成 `{ex}`（或者换成这时应得的值）",
       "write `(orders / inquiries when zero 0)` (or the value it should give)"),
+    E("write `{ex}` (or another label)", "写成 `{ex}`（也可以用别的标签）",
+      "write `by (spot_grade when na 差):` (or another label)"),
     E("write `{ex}` (or another value than 0)", "写成 `{ex}`（也可以用 0 以外的值）",
       "write `(upsell when na 0)` (or another value than 0)"),
     E("write `{ex}`", "写成 `{ex}`", "write `… if qualified else …`"),

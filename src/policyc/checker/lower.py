@@ -294,6 +294,10 @@ class Lowerer:
             self.join(ta, tb, span, "the two sides of this comparison")
             return
         if ta.kind == "label" and tb.kind == "label":
+            if ta.optional or tb.optional:
+                self.error("E303", "a value that may be N/A is compared; say what it counts as with `when na`",
+                           span, "may be N/A")
+                return
             self.join(ta, tb, span, "the two sides of this comparison")
             if op not in ("=", "!=") and not (ta.ordered and tb.ordered):
                 self.error("E301", "only grades are ordered; these labels can only be compared with `=` or `!=`",
@@ -377,7 +381,8 @@ class Lowerer:
 
     def x_WhenNa(self, n: ast.WhenNa, hint):
         x = self.expr(n.operand, hint)
-        d = self.expr(n.default, hint)
+        # a label's default is one of its labels: `(grade when na 中)`
+        d = self.expr(n.default, attrs.evolve(x.type, optional=False) if x.type.kind == "label" else hint)
         if x.type.kind != "error" and not x.type.optional:
             self.error("E303", f"`{self.text(n.operand.span)}` is never N/A, so `when na` has nothing to do",
                        n.span, "never N/A")

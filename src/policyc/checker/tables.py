@@ -135,6 +135,11 @@ def _label_map(lw: Lowerer, t: ast.Table) -> ir.Expr | None:
         lw.error("E305", f"`by` maps labels, but `{lw.text(t.subject.span)}` is {st.describe()}",
                  t.subject.span, suggestion="use `first` or `table` for numbers")
         return None
+    if st.optional:
+        text = lw.text(t.subject.span)
+        lw.error("E303", f"`{text}` may be N/A here; say what it counts as with `when na`", t.subject.span,
+                 "may be N/A", suggestion=f"write `by ({text} when na {st.labels[-1]}):` (or another label)")
+        return None
     seen: dict[str, ast.Node] = {}
     rows = []
     ok = True
