@@ -222,6 +222,9 @@ class _Query:
         self.checks: list[tuple[object, object]] = []  # (bad-row condition column, message)
         self.fields: list[tuple[str, object, str]] = []  # validation: (field, ok column, what is wrong)
         self.windowed = False  # whether a window reorders rows (then only ORDER BY restores their order)
+        # label inputs held as codes (name → their labels, in code order): a label's position, read
+        # once; lookups and comparisons with a literal compare integers, other uses decode
+        self.enums: dict[str, tuple[str, ...]] = {}
 
     def fresh(self, prefix: str) -> str:
         self.count += 1
@@ -442,16 +445,30 @@ class _Query:
         self.memo[n] = out = self.place(exp.Cast(this=value, to=self.d.int), l1, "k")
         return out
 
+    def label_test(self, x, label_expr_name: str | None, label: str):
+        """x = label, for x a label column (by its code when `label_expr_name` is a coded input),
+        or None when a coded input cannot hold that label."""
+        if label_expr_name in self.enums:
+            labels = self.enums[label_expr_name]
+            return exp.EQ(this=x, expression=exp.Literal.number(labels.index(label))) if label in labels else None
+        return exp.EQ(this=x, expression=exp.Literal.string(label))
+
+    def _label_case(self, x, name, pairs):
+        ifs = [(t, v) for t, v in ((self.label_test(x, name, lab), v) for lab, v in pairs) if t is not None]
+        return ifs
+
     def i_LabelMap(self, n):
         x, lx = self.i_Col(C.Col(n.label))
-        ifs = [(exp.EQ(this=x, expression=exp.Literal.string(lab)), self.d.lit(v)) for lab, v in zip(n.labels, n.values)]
+        ifs = self._label_case(x, n.label, [(lab, self.d.lit(v)) for lab, v in zip(n.labels, n.values)])
         default = self.d.lit(n.default) if n.default is not None else exp.Cast(this=exp.Null(), to=self.d.int)
-        return _case(ifs, default), lx
+        return (_case(ifs, default) if ifs else default), lx
 
     def i_LabelRank(self, n):
-        x, lx = self.lab(n.label)
-        ifs = [(exp.EQ(this=x, expression=exp.Literal.string(lab)), self.d.lit(k)) for k, lab in enumerate(n.labels)]
-        return _case(ifs, exp.Cast(this=exp.Null(), to=self.d.int)), lx
+        coded = n.label.name if isinstance(n.label, C.LCol) and n.label.name in self.enums else None
+        x, lx = self.i_Col(C.Col(coded)) if coded else self.lab(n.label)
+        ifs = self._label_case(x, coded, [(lab, self.d.lit(k)) for k, lab in enumerate(n.labels)])
+        null = exp.Cast(this=exp.Null(), to=self.d.int)
+        return (_case(ifs, null) if ifs else null), lx
 
     # ── any kind ──
     def any(self, n):
@@ -501,6 +518,15 @@ class _Query:
         return _case([(c, t)], o), max(lc, lt, lo)
 
     def b_LabelIs(self, n):
+        a, b = n.a, n.b
+        if isinstance(b, C.LCol) and isinstance(a, C.LLit):
+            a, b = b, a
+        if isinstance(a, C.LCol) and a.name in self.enums and isinstance(b, C.LLit):
+            x, lx = self.i_Col(C.Col(a.name))
+            test = self.label_test(x, a.name, b.value)
+            if test is None:  # never equal; N/A stays N/A
+                return _case([(exp.Not(this=exp.Is(this=x, expression=exp.Null())), exp.Boolean(this=False))]), lx
+            return _p(test), lx
         (a, la), (b, lb) = self.lab(n.a), self.lab(n.b)
         return _p(exp.EQ(this=a, expression=b)), max(la, lb)
 
@@ -513,6 +539,10 @@ class _Query:
 
     def l_LCol(self, n):
         name, lv = self.cols[n.name]
+        if n.name in self.enums:  # a code column: back to its text
+            x = _col(name)
+            return _case([(exp.EQ(this=x, expression=exp.Literal.number(k)), exp.Literal.string(lab))
+                          for k, lab in enumerate(self.enums[n.name])]), lv
         return _col(name), lv
 
     def l_LLit(self, n):
@@ -561,9 +591,19 @@ class _Query:
             elif inp.kind in _NUMERIC:
                 value, ok = self.number(inp, text)
             elif inp.kind in ("grade", "choice"):
+                labels = tuple(inp.type.labels)
                 label = exp.Cast(this=raw, to=d.text)
-                ok = exp.In(this=label, expressions=_strs(inp.type.labels))
-                value = label
+                code = _case([(exp.EQ(this=label, expression=exp.Literal.string(lab)), exp.Literal.number(k))
+                              for k, lab in enumerate(labels)])
+                self.enums[inp.name] = labels
+                if na is None and not self.strict:  # the code is N/A exactly when the cell is no label
+                    self.base(name, code)
+                    ok, _ = self.place(exp.Not(this=exp.Is(this=_col(name), expression=exp.Null())), 0,
+                                       name=f"_ok{k}")
+                    self.fields.append((inp.name, ok, self.expected(inp)))
+                    continue
+                ok = exp.Not(this=exp.Is(this=code, expression=exp.Null()))
+                value = code
             elif inp.kind == "text":
                 ok = exp.Not(this=exp.Is(this=raw, expression=exp.Null()))
                 value = exp.Cast(this=raw, to=d.text)
@@ -615,7 +655,7 @@ class _Query:
         return exp.Cast(this=_p(exp.Mul(this=narrow, expression=unit)), to=self.d.int)
 
     def type_of(self, inp: ir.Input):
-        if inp.kind in _NUMERIC:
+        if inp.kind in _NUMERIC or inp.name in self.enums:
             return self.d.int
         if inp.kind == "bool":
             return exp.DataType.build("BOOLEAN")
