@@ -345,11 +345,17 @@ def _label_frames(policy, records):
     yield "enum", text.with_columns(pl.col(c).cast(pl.Enum(["zz", *reversed(ls)])) for c, ls in labels.items())
 
 
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
 @pytest.mark.parametrize("which", ["taobao_aftersales", "team_kpi_2024", "many"])
-def test_label_columns_of_every_type_score_alike(which, monkeypatch):
-    from policyc.backends import polars_engine
+def test_label_columns_of_every_type_score_alike(which, engine, monkeypatch):
+    if engine == "duckdb":
+        pytest.importorskip("duckdb")
+        pytest.importorskip("sqlglot")
+        from policyc.backends import sql as backend
+    else:
+        from policyc.backends import polars_engine as backend
 
-    def no_fallback(policy, df):
+    def no_fallback(policy, *args):
         raise AssertionError("a well-formed batch was handed to the Python engine")
 
     if which == "many":
@@ -361,8 +367,8 @@ def test_label_columns_of_every_type_score_alike(which, monkeypatch):
         records = _csv_records(POLICIES / "samples" / f"{which}.csv")
     for kind, frame in _label_frames(policy, records):
         with monkeypatch.context() as m:  # computed by the engine itself, not handed over
-            m.setattr(polars_engine, "_python", no_fallback)
-            compare(policy, records, frame)
+            m.setattr(backend, "_python", no_fallback)
+            compare(policy, records, frame, engine)
         # an unknown label is reported as the Python engine reports it, whatever the column type
         bad = [dict(r) for r in records]
         name = next(i.name for i in policy.ir.inputs if i.kind in ("grade", "choice"))
@@ -371,7 +377,7 @@ def test_label_columns_of_every_type_score_alike(which, monkeypatch):
         with pytest.raises(RecordError) as py:
             policy.score_batch(bad)
         with pytest.raises(RecordError) as col:
-            policy.score_frame(frames[kind], engine="polars")
+            policy.score_frame(frames[kind], engine=engine)
         assert [str(i) for i in col.value.errors] == [str(i) for i in py.value.errors], kind
         assert (1, name) in {(i.index, i.field) for i in col.value.errors}
 

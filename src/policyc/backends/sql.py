@@ -1100,10 +1100,14 @@ def score_duckdb(policy, source):
             else:
                 con.execute(f"CREATE TEMP VIEW {_SOURCE} AS SELECT * FROM {_SOURCE}_raw")
         else:
+            import polars as pl
+
             df = pe.to_polars(source)
             if ROW in df.columns:
                 raise _Fallback()
-            con.register(_SOURCE, df.with_row_index(ROW).to_arrow())
+            # Arrow's newest layout (string views) is Polars' own: handed over without a copy
+            # (the default layout copies every text column into large strings first)
+            con.register(_SOURCE, df.with_row_index(ROW).to_arrow(compat_level=pl.CompatLevel.newest()))
         try:
             return _run(policy, p, con, duckdb)
         except C.Unsupported as e:
