@@ -344,6 +344,28 @@ def test_duplicates_and_team_level_differences_are_reported_as_the_python_engine
         assert [str(i) for i in got.value.errors] == [str(i) for i in py.value.errors], spoil
 
 
+@pytest.mark.parametrize("period", [None, "2025-13", "2025-1", " 2025-01", "2025-01\n", "２０２５-01", "2025-Q1"])
+def test_a_bad_period_is_reported_as_the_python_engine_does(period):
+    """The engine checks the batch's distinct periods once and leaves the per-row check out of
+    the query only when every one is a well-formed label: a bad or missing one is reported."""
+    policy = policyc.load(POLICIES / "taobao_aftersales.policy")
+    bad = _read_sample(POLICIES / "samples" / "taobao_aftersales.csv")
+    bad[1]["period"] = period
+    with pytest.raises(RecordError) as py:
+        policy.score_batch(bad)
+    with pytest.raises(RecordError) as got:
+        policy.score_frame(_text_frame(bad), engine="duckdb")
+    assert [str(i) for i in got.value.errors] == [str(i) for i in py.value.errors]
+
+
+def test_well_formed_periods_are_proven_once_per_batch():
+    p = policyc.load(POLICIES / "team_kpi_2024.policy").ir
+    assert [sql.period_ok(p, x) for x in ("2026-01", "2026-12", "2026-00", "2026-13", "2026-1", None)] == \
+        [True, True, False, False, False, False]
+    q = policyc.loads("policy q\nperiod quarter\ninput x : count\ny = x\n").ir
+    assert [sql.period_ok(q, x) for x in ("2026-Q4", "2026-Q5", "2026-q1")] == [True, False, False]
+
+
 def test_hostile_names_and_labels_are_quoted(no_fallback):
     policy = policyc.loads(HOSTILE, "<hostile>")
     want = _python_rows(policy, HOSTILE_RECORDS)

@@ -30,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import re
 from fractions import Fraction
 
 from .. import ir
@@ -572,9 +573,10 @@ class _Query:
             exp.GT(this=exp.Length(this=agent), expression=exp.Literal.number(0)), False))[0], "missing or empty"))
         rx, length = _PERIOD[p.period]
         period = _col("period")
-        self.fields.append(("period", self.base("_ok_period", _coalesce(_and([
-            d.regex(period, rx), exp.EQ(this=exp.Length(this=period), expression=exp.Literal.number(length))]),
-            False))[0], f"not a {p.period.replace('_', '-')} label"))
+        if not self.keys_proven:  # (else the engine proved every period label of the batch well-formed)
+            self.fields.append(("period", self.base("_ok_period", _coalesce(_and([
+                d.regex(period, rx), exp.EQ(this=exp.Length(this=period), expression=exp.Literal.number(length))]),
+                False))[0], f"not a {p.period.replace('_', '-')} label"))
         for k, inp in enumerate(p.inputs):
             name = f"_i{k}"
             self.cols[inp.name] = (name, 0)
@@ -1016,8 +1018,9 @@ def compile_sql(policy_ir: ir.Policy, dialect: str = "duckdb", table: str = "rec
     magnitude only makes the query fail, but it relies on their signs.
     `in_row_order` (duckdb): the table's rows are in `row_id` order already; DuckDB keeps the order
     of a single table through a query with no window, and such a query then needs no ORDER BY.
-    `keys_proven`: the caller has proven the table has no agent twice in a period and no
-    team-level input that differs within its cohort; the query leaves those checks out.
+    `keys_proven`: the caller has proven the table has no agent twice in a period, no period
+    that is not a well-formed label of the policy's period kind (`period_ok`), and no team-level
+    input that differs within its cohort; the query leaves those checks out.
     Raises SqlUnsupported for a policy the backend cannot express exactly."""
     return build(policy_ir, dialect, table, scales, validate=validate, row_id=row_id, types=types,
                  narrow=narrow, keys_proven=keys_proven, bounds=bounds, rows=rows,
@@ -1231,8 +1234,8 @@ def _run(policy, p: ir.Policy, con, duckdb):
         if scales is None:
             raise _Fallback()
     types = {i.name: types[i.name] for i in p.inputs}
-    rows, distinct, bounds = _summary(p, types, con)
-    proven = rows == distinct and _cohorts_agree(p, con)
+    rows, distinct, periods, bounds = _summary(p, types, con)
+    proven = rows == distinct and all(period_ok(p, x) for x in periods) and _cohorts_agree(p, con)
     cache = policy.__dict__.setdefault("_sql_cache", {})
     # the query validates every row as it scores (it fails on a bad one, naming it); BIGINT first
     # (HUGEINT for the steps the batch's bounds do not keep within BIGINT), and all HUGEINT if a
@@ -1261,15 +1264,24 @@ def _run(policy, p: ir.Policy, con, duckdb):
     raise failure
 
 
-def _summary(p: ir.Policy, types: dict, con) -> tuple[int, int, dict]:
+def period_ok(p: ir.Policy, label) -> bool:
+    """Whether `label` is a period label the query's own check accepts (a well-formed label of
+    the policy's period kind)."""
+    rx, length = _PERIOD[p.period]
+    return isinstance(label, str) and len(label) == length and re.fullmatch(rx[1:-1], label) is not None
+
+
+def _summary(p: ir.Policy, types: dict, con) -> tuple[int, int, list, dict]:
     """One query over the batch: its size; how many distinct hashes its (agent, period) keys have
-    (as many as records proves no agent twice in a period: equal keys hash equal); and the bounds
+    (as many as records proves no agent twice in a period: equal keys hash equal); its distinct
+    period labels (a batch holds few: checked here once instead of on every row); and the bounds
     of its numeric inputs, widened to 0 or a power of two, {input: (0 or −2^j, 0 or 2^k)}, so that
     batches of like magnitude share a query. A text column's bounds come from its values read as
     floating point: near enough, since they only choose integer widths and divisions for the
     BIGINT query, whose overflow DuckDB checks (the sign of a value is never off)."""
     names = [i.name for i in p.inputs if i.kind in _NUMERIC]
-    parts = ["count(*)", 'count(DISTINCT hash("agent", "period"))']
+    parts = ["count(*)", 'count(DISTINCT hash("agent", "period"))', 'list(DISTINCT "period") FILTER (WHERE "period" IS NOT NULL)',
+             'count(*) FILTER (WHERE "period" IS NULL)']
     for n in names:
         x = _q(n) if _sql_type(types.get(n)) else f"TRY_CAST(TRIM(CAST({_q(n)} AS VARCHAR)) AS DOUBLE)"
         parts += [f"min({x})", f"max({x})"]
@@ -1283,10 +1295,10 @@ def _summary(p: ir.Policy, types: dict, con) -> tuple[int, int, dict]:
 
     bounds = {}
     for k, n in enumerate(names):
-        lo, hi = row[2 + 2 * k: 4 + 2 * k]
+        lo, hi = row[4 + 2 * k: 6 + 2 * k]
         if lo is not None and hi is not None and math.isfinite(lo) and math.isfinite(hi):
             bounds[n] = (min(out(lo), 0), max(out(hi), 0))
-    return row[0], row[1], bounds
+    return row[0], row[1], (row[2] or []) + [None] * bool(row[3]), bounds  # (a missing period: None)
 
 
 def _cohorts_agree(p: ir.Policy, con) -> bool:
