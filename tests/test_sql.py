@@ -195,6 +195,17 @@ def test_the_validation_query_lists_the_bad_rows():
         con.execute(sql.compile_sql(policy.ir)).fetchall()
 
 
+def test_an_unknown_label_fails_the_query_as_a_bad_record_not_as_a_table_without_a_row():
+    """The label's lookup gives no value too; the query names the record, not the table."""
+    policy = policyc.load(POLICIES / "taobao_aftersales.policy")
+    records = _read_sample(POLICIES / "samples" / "taobao_aftersales.csv")
+    records[3]["quality_grade"] = "极好"
+    con = duckdb.connect()
+    con.register("records", _text_frame(records).to_arrow())
+    with pytest.raises(duckdb.InvalidInputException, match="policyc: a record is not valid: 'quality_grade'"):
+        con.execute(sql.compile_sql(policy.ir)).fetchall()
+
+
 def test_a_value_with_more_decimals_than_its_scale_fails_the_query_loudly():
     """`CAST` would round 4.9999 to 5.00 at scale 2; the query refuses instead."""
     policy = policyc.load(POLICIES / "pdd_deduction.policy")

@@ -914,7 +914,7 @@ def _with(q: _Query, final):
 def build(policy_ir: ir.Policy, dialect: str = "duckdb", table: str = "records", scales: dict | None = None,
           *, validate: bool = True, row_id: str | None = None, types: dict | None = None, narrow: bool = False,
           keys_proven: bool = False, bounds: dict | None = None, rows: int | None = None,
-          in_row_order: bool = False):
+          in_row_order: bool = False, keys_out: bool = True):
     """The scoring query as a sqlglot expression (see `compile_sql`)."""
     if exp is None:
         raise ImportError("the SQL backend needs sqlglot: pip install 'policyc[sql]'")
@@ -943,8 +943,8 @@ def build(policy_ir: ir.Policy, dialect: str = "duckdb", table: str = "records",
                                       exp.Literal.string("; the validation query lists every bad row"),
                                       q.where("")])
         bad = _not(_and([ok for _, ok, _ in q.fields]))
-        agent, _ = q.place(_case([(bad, q.d.error(msg))], agent), q.level_of(*(ok for _, ok, _ in q.fields)),
-                           name="_agent")
+        valid, _ = q.place(_case([(bad, q.d.error(msg))], exp.Boolean(this=True)),
+                           q.level_of(*(ok for _, ok, _ in q.fields)), name="_valid")
     q.steps(plan)
     outputs = []
     types = {d.name: d for d in p.definitions}
@@ -963,11 +963,16 @@ def build(policy_ir: ir.Policy, dialect: str = "duckdb", table: str = "records",
             got, _ = q.any(probe)
             guards.append((exp.Is(this=got, expression=exp.Null()),
                            q.d.error(exp.Literal.string(f"{MARK} no row of the table for `{name}` matched"))))
-    if guards:
-        agent = _case(guards, agent)
+    if validate:  # first, so that a bad record is named as such (`_valid` is true, or fails the query)
+        guards.insert(0, (_not(valid), exp.Null()))
+    if keys_out:
+        keys = [exp.alias_(_case(guards, agent) if guards else agent, _ident("agent"), copy=False), _col("period")]
+    else:  # the caller has the keys: the result's last column is one of guards only
+        keys = []
+        ok = exp.Boolean(this=True)
+        outputs.append(exp.alias_(_case(guards, ok) if guards else ok, _ident(CHECKED), copy=False))
     top = max(q.levels)
-    final = exp.select(exp.alias_(agent, _ident("agent"), copy=False), _col("period"), *outputs, copy=False).from_(
-        exp.to_table(f"_policyc_{top}"), copy=False)
+    final = exp.select(*keys, *outputs, copy=False).from_(exp.to_table(f"_policyc_{top}"), copy=False)
     if not (in_row_order and dialect == "duckdb" and not q.windowed):
         final = final.order_by(*([_col("_row")] if row_id is not None else [_col("agent"), _col("period")]),
                                copy=False)
@@ -997,7 +1002,7 @@ def compile_sql(policy_ir: ir.Policy, dialect: str = "duckdb", table: str = "rec
                 scales: dict | None = None, *, validate: bool = True, row_id: str | None = None,
                 types: dict | None = None, pretty: bool = True, narrow: bool = False,
                 keys_proven: bool = False, bounds: dict | None = None, rows: int | None = None,
-                in_row_order: bool = False) -> str:
+                in_row_order: bool = False, keys_out: bool = True) -> str:
     """The policy as one SQL query over `table` (columns agent, period and every input): one row
     per record with agent, period and every output.
 
@@ -1016,6 +1021,8 @@ def compile_sql(policy_ir: ir.Policy, dialect: str = "duckdb", table: str = "rec
     do not keep within BIGINT is computed in HUGEINT (the rest stays BIGINT, still checked), and
     a quotient whose numerator they prove ≥ 0 is one `//`. They must hold every value: a wrong
     magnitude only makes the query fail, but it relies on their signs.
+    `keys_out`: the result starts with agent and period; without, it has the outputs only and
+    a last column `CHECKED` (always true), for a caller that holds the keys in the same order.
     `in_row_order` (duckdb): the table's rows are in `row_id` order already; DuckDB keeps the order
     of a single table through a query with no window, and such a query then needs no ORDER BY.
     `keys_proven`: the caller has proven the table has no agent twice in a period, no period
@@ -1024,7 +1031,7 @@ def compile_sql(policy_ir: ir.Policy, dialect: str = "duckdb", table: str = "rec
     Raises SqlUnsupported for a policy the backend cannot express exactly."""
     return build(policy_ir, dialect, table, scales, validate=validate, row_id=row_id, types=types,
                  narrow=narrow, keys_proven=keys_proven, bounds=bounds, rows=rows,
-                 in_row_order=in_row_order).sql(dialect=dialect, pretty=pretty)
+                 in_row_order=in_row_order, keys_out=keys_out).sql(dialect=dialect, pretty=pretty)
 
 
 def build_validation(policy_ir: ir.Policy, dialect: str = "duckdb", table: str = "records",
@@ -1063,6 +1070,7 @@ def compile_validation_sql(policy_ir: ir.Policy, dialect: str = "duckdb", table:
 
 _SOURCE = "_policyc_source"
 ROW = "·row"
+CHECKED = "·checked"  # the last column of a query with keys_out=False
 
 
 class _Fallback(Exception):
@@ -1084,6 +1092,7 @@ def score_duckdb(policy, source):
     con = _database(duckdb).cursor()  # a connection of its own: its views and tables are its own
     try:
         path = os.fspath(source) if isinstance(source, (str, os.PathLike)) else None
+        keys = None
         if path is not None:
             parquet = path.lower().endswith((".parquet", ".pq"))
             reader = "read_parquet(?)" if parquet else (
@@ -1111,8 +1120,9 @@ def score_duckdb(policy, source):
             # Arrow's newest layout (string views) is Polars' own: handed over without a copy
             # (the default layout copies every text column into large strings first)
             con.register(_SOURCE, df.with_row_index(ROW).to_arrow(compat_level=pl.CompatLevel.newest()))
+            keys = df.select("agent", "period") if "agent" in df.columns and "period" in df.columns else None
         try:
-            return _run(policy, p, con, duckdb)
+            return _run(policy, p, con, duckdb, keys)
         except C.Unsupported as e:
             raise EngineLimit(f"the duckdb engine cannot compute this policy exactly: {e}") from e
     except _Fallback:
@@ -1224,7 +1234,9 @@ def scales_from(scales: dict, scan: list, row) -> dict | None:
     return out
 
 
-def _run(policy, p: ir.Policy, con, duckdb):
+def _run(policy, p: ir.Policy, con, duckdb, keys=None):
+    """The batch's results; `keys`, when given, is a frame of its agent and period columns in
+    record order, which the results then take instead of reading them back from DuckDB."""
     types = {r[0]: r[1] for r in con.execute(f"DESCRIBE SELECT * FROM {_SOURCE}").fetchall()}
     if not _types_ok(p, types):
         raise _Fallback()
@@ -1242,13 +1254,15 @@ def _run(policy, p: ir.Policy, con, duckdb):
     # value overflows it (both checked: never a wrapped or rounded result)
     for narrow in (True, False):
         key = (tuple(sorted(scales.items())), tuple(sorted(types.items())), narrow, proven,
-               tuple(sorted(bounds.items())) if narrow else None, rows.bit_length() if narrow else None)
+               tuple(sorted(bounds.items())) if narrow else None, rows.bit_length() if narrow else None,
+               keys is None)
         if key not in cache:
             cache[key] = compile_sql(p, "duckdb", _SOURCE, scales, row_id=ROW, types=types, pretty=False,
                                      narrow=narrow, keys_proven=proven, bounds=bounds if narrow else None,
-                                     rows=2 ** rows.bit_length(), in_row_order=True)
+                                     rows=2 ** rows.bit_length(), in_row_order=True, keys_out=keys is None)
         try:
-            return con.sql(cache[key]).pl()
+            out = con.sql(cache[key]).pl()
+            return out if keys is None else keys.hstack(out.drop(CHECKED))
         except duckdb.Error as e:  # (a failure of the BIGINT query: the HUGEINT one decides)
             failure = e
     # a failure: a bad record (the Python engine's reader reports it, word for word), else a limit
