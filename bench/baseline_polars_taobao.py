@@ -33,6 +33,7 @@ import polars as pl
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from batch_common import (  # noqa: E402
     BatchError,
+    Unsupported,
     any_flag,
     check_scales,
     decimal_column,
@@ -129,8 +130,14 @@ def score_frame(frame: pl.DataFrame) -> pl.DataFrame:
         pl.col("__base").alias("base"),
         decimal_column(100 * pl.col("__base") + pl.col("__kpi"), 2).alias("salary"),
         any_flag(flags),
+        # Int64 wraps silently: every product above stays within it while the counts and points
+        # stay below 10^15 (in hundredths); beyond, this baseline refuses rather than wraps
+        pl.any_horizontal([(x.abs() >= 10 ** 15).fill_null(False) for x in (*n.values(), cp, so)])
+        .alias("__huge"),
     ).collect()
 
+    if out.get_column("__huge").any():
+        raise Unsupported("counts or points of 10^15 and more are beyond this baseline's Int64 arithmetic")
     if issues or out.get_column("__bad").any():
         raise BatchError(issues + describe(lf, flags))
-    return out.drop("__bad")
+    return out.drop("__bad", "__huge")

@@ -186,10 +186,22 @@ def numpy_taobao(frame):
     return b.to_rows(b.score_arrays(arrays, nulls))
 
 
+def duckdb_taobao(frame):
+    import baseline_duckdb_taobao
+
+    return baseline_duckdb_taobao.score_frame(frame).to_dicts()
+
+
 def polars_team_kpi(frame):
     import baseline_polars_team_kpi
 
     return baseline_polars_team_kpi.score_frame(frame).to_dicts()
+
+
+def duckdb_team_kpi(frame):
+    import baseline_duckdb_team_kpi
+
+    return baseline_duckdb_team_kpi.score_frame(frame).to_dicts()
 
 
 def rows_of(result) -> list[dict]:
@@ -221,6 +233,8 @@ def policyc_engine(policy: str, engine: str):
 
 BASELINES = {
     "taobao_aftersales": {"polars (hand-written)": polars_taobao,
-                          "numpy (hand-written)": numpy_taobao},
-    "team_kpi_2024": {"polars (hand-written)": polars_team_kpi},
+                          "numpy (hand-written)": numpy_taobao,
+                          "duckdb (hand-written)": duckdb_taobao},
+    "team_kpi_2024": {"polars (hand-written)": polars_team_kpi,
+                      "duckdb (hand-written)": duckdb_team_kpi},
 }

@@ -224,7 +224,7 @@ def key_flags(frame: pl.DataFrame, keys=("agent", "period"), period_re: str = PE
               | (pl.col("agent").cast(pl.String).str.len_bytes() == 0),
               "the agent must be a non-empty text")]
     rx = re.compile(period_re)
-    good = [p for p in periods if p is not None and rx.match(p)]
+    good = [p for p in periods if p is not None and rx.fullmatch(p)]  # (`$` alone lets a final \n through)
     if len(good) != len(periods):
         flags.append(("period", ~pl.col("period").cast(pl.String).is_in(good).fill_null(False),
                       "not a month label like 2026-11"))

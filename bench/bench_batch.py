@@ -1,4 +1,4 @@
-"""Batch scoring: policyc's engines vs hand-written Polars / NumPy and OpenFisca.
+"""Batch scoring: policyc's engines vs hand-written Polars / NumPy / DuckDB and OpenFisca.
 
     python bench/bench_batch.py                      # both policies, 10^3 .. 10^7 records
     python bench/bench_batch.py --quick              # smoke run: 10^3, 10^4, small checks
@@ -57,6 +57,7 @@ sys.path.insert(0, str(BENCH))
 
 POLICY_NAMES = {"taobao": "taobao_aftersales", "team_kpi": "team_kpi_2024"}
 BASELINE = "polars (hand-written)"
+DUCKDB = "duckdb (hand-written)"
 ENGINES = ("polars", "duckdb", "spark")
 
 
@@ -90,6 +91,12 @@ def make_scorer(impl: str, policy: str, frame):
             import baseline_polars_taobao as b
         else:
             import baseline_polars_team_kpi as b
+        return frame, b.score_frame
+    if impl == DUCKDB:
+        if policy == "taobao_aftersales":
+            import baseline_duckdb_taobao as b
+        else:
+            import baseline_duckdb_team_kpi as b
         return frame, b.score_frame
     if impl == "numpy (hand-written)":
         import baseline_numpy_taobao as b
@@ -360,6 +367,10 @@ def sweep(args, impls) -> None:
           "best of 3, in-process; µs per record)")
     scorers = {BASELINE: b.score_frame}
     for impl in impls:
+        if impl == DUCKDB:
+            import baseline_duckdb_team_kpi
+
+            scorers[impl] = baseline_duckdb_team_kpi.score_frame
         if impl.startswith("policyc "):
             engine = impl.split()[1]
             p = bc.load_policy("team_kpi_2024")

@@ -54,6 +54,15 @@ def test_team_kpi_exact_repairs_agree_when_every_float_key_is_wrong(monkeypatch)
     assert problems == [], "\n".join(problems)
 
 
+def test_team_kpi_duckdb_exact_ranking_agrees_when_forced_on_every_team(monkeypatch):
+    pytest.importorskip("duckdb")
+    import baseline_duckdb_team_kpi as b
+
+    monkeypatch.setattr(b, "_FORCE_RANK_FIX", True)  # every team ranked again by exact fractions
+    problems, _ = batch_check.check("team_kpi_2024", batch_check.duckdb_team_kpi, "forced", n=300)
+    assert problems == [], "\n".join(problems)
+
+
 def test_a_wrong_baseline_is_caught():
     def wrong(frame):
         rows = batch_check.polars_taobao(frame)
