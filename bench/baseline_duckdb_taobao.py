@@ -76,23 +76,10 @@ import duckdb
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+# the scheme's constants, as the Polars baseline states them
+from baseline_polars_taobao import BASE, COUNTS, GRADE, GRADES, KINDS, SCALES  # noqa: E402
 from batch_common import PERIOD_RE, BatchError, Issue, Unsupported, prepare  # noqa: E402
 
-GRADE = {"优": 20, "良": 15, "中": 10, "差": 0}
-BASE = {"normal": 2000, "senior": 2500, "lead": 3000}
-COUNTS = ("late", "leave", "absent", "low_reviews", "complaints", "praises")
-KINDS = {
-    "agent": "text", "period": "text", "level": "label",
-    "quality_grade": "label", "disputes_grade": "label",
-    "cooperation_grade": "label", "execution_grade": "label",
-    "refund_rate": "number", **{c: "count" for c in COUNTS},
-    "complaint_points": "number", "standout": "number",
-}
-SCALES = {"refund_rate": 4, "complaint_points": 2, "standout": 2}
-OUTPUTS = ("quality", "refund", "disputes", "cooperation", "execution", "attendance",
-           "total", "qualified", "kpi_bonus", "base", "salary")
-GRADES = {"quality": "quality_grade", "disputes": "disputes_grade",
-          "cooperation": "cooperation_grade", "execution": "execution_grade"}
 DUPLICATE = "duplicate: the agent already has a record for this period"
 BAD_PERIOD = "not a month label like 2026-11"
 

@@ -66,6 +66,8 @@ import polars as pl
 import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+# the scheme's constants, as the Polars baseline states them
+from baseline_polars_team_kpi import COUNTS, KINDS, MONEY, OUTPUTS, POINTS10, SCALES  # noqa: E402
 from batch_common import (  # noqa: E402
     PERIOD_RE,
     BatchError,
@@ -75,21 +77,7 @@ from batch_common import (  # noqa: E402
     prepare,
 )
 
-COUNTS = ("unreplied", "good_reviews", "paid_items", "inquiries", "paid_buyers",
-          "returns_handled", "late_aftersales")
-POINTS10 = ("attitude", "skill_warehouse", "skill_ops", "skill_supervisor")
-MONEY = ("paid_amount", "sales", "position_wage", "bonus_pool", "public_sales")
-KINDS = {
-    "agent": "text", "period": "text", "team": "text", "role": "label",
-    "avg_response": "number", **{c: "count" for c in COUNTS},
-    **{c: "number" for c in POINTS10}, **{c: "number" for c in MONEY},
-}
-SCALES = {"avg_response": 2, **{c: 2 for c in POINTS10}, **{c: 2 for c in MONEY}}
 ROLES = ("agent", "aftersales_specialist")
-OUTPUTS = ("response", "attitude_item", "reviews", "aov", "conversion", "aftersales",
-           "skills", "score", "rank", "share", "performance_pay", "public_commission",
-           "streak_bonus", "pay_month_part", "deferred_quarterly", "deferred_annual",
-           "pay_monthly")
 TABLE = "__team_kpi_batch"
 GTABLE = "__team_kpi_teams"
 XTABLE = "__team_kpi_rows"
