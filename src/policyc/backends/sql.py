@@ -455,8 +455,9 @@ class _Query:
         return exp.EQ(this=x, expression=exp.Literal.string(label))
 
     def _label_case(self, x, name, pairs):
-        ifs = [(t, v) for t, v in ((self.label_test(x, name, lab), v) for lab, v in pairs) if t is not None]
-        return ifs
+        """The (test, value) pairs of a CASE over label column x, for the (label, value) pairs
+        it can hold."""
+        return [(t, v) for t, v in ((self.label_test(x, name, lab), v) for lab, v in pairs) if t is not None]
 
     def i_LabelMap(self, n):
         x, lx = self.i_Col(C.Col(n.label))
@@ -934,9 +935,9 @@ def build(policy_ir: ir.Policy, dialect: str = "duckdb", table: str = "records",
     agent = _col("agent")
     if validate:
         q.validate(requires)
-        # a bad record fails the query as soon as its fields are read, on a column every later
-        # level carries to the result (the agent's): the ok columns are then dead, and the
-        # windows and steps after them need not carry them along
+        # a bad record fails the query as soon as its fields are read, on a boolean column the
+        # result's guards read (`_valid`): the ok columns are then dead, and the windows and steps
+        # after them need not carry them along
         fields = exp.Anonymous(this="CONCAT_WS", expressions=[exp.Literal.string(", ")] + [
             _case([(_not(ok), exp.Literal.string(f"{field!r} ({why})"))]) for field, ok, why in q.fields])
         msg = exp.Concat(expressions=[exp.Literal.string(f"{MARK} a record is not valid: "), fields,
