@@ -226,6 +226,7 @@ class _Query:
         # label inputs held as codes (name → their labels, in code order): a label's position, read
         # once; lookups and comparisons with a literal compare integers, other uses decode
         self.enums: dict[str, tuple[str, ...]] = {}
+        self.window_floor = 0  # the first level a window of the plan may be at (after validation)
 
     def fresh(self, prefix: str) -> str:
         self.count += 1
@@ -235,6 +236,8 @@ class _Query:
         """Put expression e (reading columns up to `level`) in a column; return (ref, its level)."""
         name = name or self.fresh(prefix)
         at = max(level + 1, 1)
+        if self.window_floor and e.find(exp.Window) is not None:
+            at = max(at, self.window_floor)  # (a window carries every column of its level)
         self.levels.setdefault(at, []).append((name, e))
         return _col(name), at
 
@@ -944,8 +947,9 @@ def build(policy_ir: ir.Policy, dialect: str = "duckdb", table: str = "records",
                                       exp.Literal.string("; the validation query lists every bad row"),
                                       q.where("")])
         bad = _not(_and([ok for _, ok, _ in q.fields]))
-        valid, _ = q.place(_case([(bad, q.d.error(msg))], exp.Boolean(this=True)),
-                           q.level_of(*(ok for _, ok, _ in q.fields)), name="_valid")
+        valid, at = q.place(_case([(bad, q.d.error(msg))], exp.Boolean(this=True)),
+                            q.level_of(*(ok for _, ok, _ in q.fields)), name="_valid")
+        q.window_floor = at + 1
     q.steps(plan)
     outputs = []
     types = {d.name: d for d in p.definitions}
