@@ -74,6 +74,7 @@ from batch_common import (  # noqa: E402
     Issue,
     Unsupported,
     check_scales,
+    flagged_issues,
     prepare,
 )
 
@@ -231,13 +232,7 @@ def _describe(cols: _Cols, good_periods) -> list[Issue]:
     sel = ", ".join(f"coalesce(({cond}), false) AS f{k}" for k, (_, cond, _) in enumerate(flags))
     sql = (f"SELECT __rn, {sel} FROM (SELECT *, {_ordinal('period')} AS __ord FROM {TABLE}) "
            f"WINDOW __g AS (PARTITION BY __ord, team) ORDER BY __rn")
-    df = _CON.sql(sql).pl()
-    issues = []
-    for k, (field, _, reason) in enumerate(flags):
-        for i in df.get_column(f"f{k}").arg_true().to_list():
-            issues.append(Issue(i, field, reason))
-    issues.sort(key=lambda x: (x.index, x.field))
-    return issues
+    return flagged_issues(_CON.sql(sql).pl(), flags, "f{}")
 
 
 # ---------------------------------------------------------------- validation

@@ -170,10 +170,15 @@ def describe(lf: pl.LazyFrame, flags) -> list[Issue]:
     """Every (record, field, reason) whose flag is true; `flags` is a list of
     (field, boolean expression over lf, reason). The slow path, for bad batches."""
     cols = lf.select([e.fill_null(False).alias(f"__flag{k}") for k, (_, e, _) in enumerate(flags)])
-    cols = cols.collect()
+    return flagged_issues(cols.collect(), flags, "__flag{}")
+
+
+def flagged_issues(frame: pl.DataFrame, flags, column: str) -> list[Issue]:
+    """The issues of a frame of boolean flag columns (`column.format(k)` for flag k, row i
+    = record i), sorted by record and field."""
     issues = []
     for k, (field, _, reason) in enumerate(flags):
-        for i in cols.get_column(f"__flag{k}").arg_true().to_list():
+        for i in frame.get_column(column.format(k)).arg_true().to_list():
             issues.append(Issue(i, field, reason))
     issues.sort(key=lambda x: (x.index, x.field))
     return issues
