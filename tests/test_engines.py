@@ -486,3 +486,19 @@ def test_bounds_of_a_rounding_hold_every_value_it_takes(a, d, mode):
     remainder = columnar.Sub(columnar.Col("a"), columnar.Mul(columnar.FloorDiv(columnar.Col("a"), columnar.Col("d")),
                                                              columnar.Col("d")))
     assert bounds.of(remainder) == (0, 10 ** 12 - 1)  # not ±10^42: the tight bound is what is tested
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_a_fraction_longer_than_20_places_is_shown_to_20_places_by_every_engine(engine):
+    """Outputs show a fraction to 20 decimal places, half-up, when its exact decimal form is
+    longer: a third, and also 2^-21 (21 places, which a DECIMAL(38, 20) column cannot hold and
+    the Python engine once gave exactly). 2^-20 and 5^-20 fit 20 places and are exact."""
+    policy = policyc.loads("policy f\nperiod month\ninput a, b : count\nlet q = a / b when zero 0\n"
+                           "item x 10 pts = 10\nshare = q\n")
+    records = [{"agent": f"x{k}", "period": "2026-01", "a": a, "b": b}
+               for k, (a, b) in enumerate([(1, 3), (1, 2 ** 21), (1, 2 ** 20), (1, 5 ** 20), (3, 2 ** 23)])]
+    want = [r["share"] for r in policy.score_batch(records)]
+    assert want == [Decimal("0.33333333333333333333"), Decimal("0.00000047683715820313"),
+                    Decimal("0.00000095367431640625"), Decimal("0.00000000000001048576"),
+                    Decimal("0.00000035762786865234")]
+    compare(policy, records, frame_of(policy, records), engine)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 pl = pytest.importorskip("polars")
 duckdb = pytest.importorskip("duckdb")
@@ -285,6 +286,35 @@ def test_the_batchs_bounds_put_only_the_steps_that_need_it_in_hugeint():
     assert [(r["p"], r["q"]) for r in got] == [(w["p"], w["q"]) for w in want]
     with pytest.raises(duckdb.OutOfRangeException):
         con.execute(sql.compile_sql(policy.ir, "duckdb", types=types, narrow=True)).fetchall()
+
+
+@given(data=st.data())
+@PROFILE
+def test_a_hugeint_quotient_is_exact_without_dividing_in_hugeint(data):
+    """In the BIGINT query, ⌊a / b⌋ for a HUGEINT a is computed from DOUBLE estimates and an exact
+    remainder (one estimate for |a| < 2^110, two beyond), never trusting them: quotients of either
+    sign, with remainders either side of the estimate, give the Python engine's digits."""
+    policy = policyc.loads("policy q\nperiod month\ninput a : number\ninput b : count\n"
+                           "let r = a / b when zero 0\nitem x 10 pts = 10\nshare = r\n")
+    top = data.draw(st.sampled_from([10 ** 9, 10 ** 17]), label="magnitude")  # × 10^20: 1 or 2 estimates
+    n = data.draw(st.integers(2, 8), label="rows")
+    a = data.draw(st.lists(st.integers(-top, top), min_size=n, max_size=n), label="a")
+    b = data.draw(st.lists(st.integers(1, 10 ** 12), min_size=n, max_size=n), label="b")
+    records = [{"agent": f"x{k}", "period": "2026-01", "a": a[k], "b": b[k]} for k in range(n)]
+    rounds = []
+    real = sql._Query.floordiv_from_estimate
+    con = duckdb.connect()
+    con.execute("CREATE TABLE records (agent VARCHAR, period VARCHAR, a BIGINT, b BIGINT)")
+    con.executemany("INSERT INTO records VALUES (?, ?, ?, ?)", [list(r.values()) for r in records])
+    with pytest.MonkeyPatch.context() as m:  # (which path computes the quotient)
+        m.setattr(sql._Query, "floordiv_from_estimate",
+                  lambda self, node, x, y, level, k: rounds.append(k) or real(self, node, x, y, level, k))
+        query = sql.compile_sql(policy.ir, "duckdb", scales={"a": 0, "b": 0}, types={"a": "BIGINT", "b": "BIGINT"},
+                                narrow=True, bounds={"a": (-top, top), "b": (0, 10 ** 12)}, rows=n)
+    assert rounds and set(rounds) == {1 if top < 10 ** 10 else 2}
+    got = con.sql(query).pl()["share"].to_list()
+    want = [r["share"] for r in policy.score_batch(records)]
+    assert got == want
 
 
 def test_results_keep_the_records_order_without_order_by(no_fallback, tmp_path):

@@ -139,6 +139,21 @@ def _terminates(f):
     return d == 1
 
 
+def _places(f):
+    """How many decimal places the exact decimal form of f has; None when it has none."""
+    d, places = f.denominator, 0
+    for p in (2, 5):
+        k = 0
+        while d % p == 0:
+            d //= p
+            k += 1
+        places = max(places, k)
+    return places if d == 1 else None
+
+
+SHOWN_PLACES = 20  # a fraction with no decimal form of at most this many places is shown rounded to them
+
+
 def _fraction_to_decimal(f):
     with decimal.localcontext(_CTX):
         return Decimal(f.numerator) / Decimal(f.denominator)
@@ -354,7 +369,8 @@ def round_decimal(x, exp, mode):
 def public_number(x, whole):
     """Return an output number: int for whole counts, else an exact Decimal.
 
-    A rational with no finite decimal form is given to 20 decimal places, half-up.
+    A fraction whose exact decimal form is longer than 20 places (a third, or 2^-21) is given
+    to 20 decimal places, half-up, as every engine gives it.
     """
     if whole:
         if type(x) is int:
@@ -367,9 +383,10 @@ def public_number(x, whole):
     if type(x) is int:
         return Decimal(x)
     if isinstance(x, Fraction):
-        if _terminates(x):
+        places = _places(x)
+        if places is not None and places <= SHOWN_PLACES:
             return _fraction_to_decimal(x)
-        return round_to(x, Fraction(1, 10 ** 20), "half_up")
+        return round_to(x, Fraction(1, 10 ** SHOWN_PLACES), "half_up")
     return x
 
 
