@@ -207,6 +207,13 @@ up = s > (previous(s) when na 0)
 label pg = previous(g) when na C
 st = streak(g >= B)
 stt = streak(s >= 5) >= 2
+st_none = streak(s >= 5) = 0
+st_long = streak(g >= B) > 2
+st_short = streak(g >= B) < 3
+st_le = streak(s >= 5) <= 1
+st_ne = streak(s >= 5) != 2
+st_flip = 2 <= streak(g >= B)
+st_any = streak(s >= 5) >= 0
 ''',
     "feat_rational_mix": '''policy feat_rational_mix "feat_rational_mix"
 period month

@@ -333,10 +333,13 @@ def test_results_keep_the_records_order_without_order_by(no_fallback, tmp_path):
 
 
 def test_ranks_of_fractions_are_exact_where_doubles_are_not():
-    """Ranks of fractions order by a DOUBLE key and are proven row against row in integers:
-    equal fractions whose keys differ by an ulp (their integers are past 2^53) still tie; two
-    fractions one double cannot tell apart are ranked exactly when the order holds, and when
-    it does not the query fails with the proof's message instead of guessing."""
+    """Ranks of fractions: the BIGINT query ranks by an exact integer key ⌊q·10^k⌋ (k as large
+    as the batch's bounds allow, up to 20) and proves every tie of keys exact; when that proof
+    fails the engine's HUGEINT query orders by a DOUBLE key and proves the order row against
+    row. Equal fractions whose doubles differ by an ulp tie; fractions one double cannot tell
+    apart are ranked exactly by the integer key; two that neither key tells apart are ranked
+    when the DOUBLE order holds, and when it does not the query fails with the proof's message
+    instead of guessing."""
     policy = policyc.loads("policy r\nperiod month\ncohort team by team\ninput team : text\n"
                            "input a, b : count\nlet q = a / b when zero 0\nk = rank(q over team)\n")
 
@@ -346,14 +349,29 @@ def test_ranks_of_fractions_are_exact_where_doubles_are_not():
         return [r["k"] for r in policy.score_frame(frame, engine=engine).to_dicts()]
 
     n, d = 288867330454202300, 762
-    assert float(n) / float(d) != float(5 * n) / float(5 * d)  # n/d = 5n/5d, yet the keys differ
+    assert float(n) / float(d) != float(5 * n) / float(5 * d)  # n/d = 5n/5d, yet the doubles differ
     assert ranks([n, 5 * n, 1], [d, 5 * d, 2], "duckdb") == [1, 1, 3]
-    big = 10 ** 17  # (10^17 + 1)/10^17 > 1/1, but both are 1.0 as doubles: the key ties them
+    big = 10 ** 17  # (10^17 + 1)/10^17 > 1/1, but both are 1.0 as doubles; ⌊q·10^17⌋ tells them apart
     assert float(Fraction(big + 1, big)) == 1.0
-    assert ranks([big + 1, 1, 1], [big, 1, 2], "duckdb") == [1, 2, 3]  # tie broken by agent: x first
+    assert ranks([1, big + 1, 1], [1, big, 2], "duckdb") == [2, 1, 3]
+    m = 2 ** 61 - 2  # (m + 1)/m − 1 < 10^-18: for these bounds (2^61) the key has 17 places and ties them
+    assert ranks([m + 1, 1, 1], [m, 1, 2], "duckdb") == [1, 2, 3]  # the DOUBLE order, by agent: x first, right
     with pytest.raises(sql.EngineLimit, match="rank could not be ordered exactly"):
-        ranks([1, big + 1, 1], [1, big, 2], "duckdb")  # x first again, but y is the larger
-    assert ranks([1, big + 1, 1], [1, big, 2], "auto") == [2, 1, 3]
+        ranks([1, m + 1, 1], [1, m, 2], "duckdb")  # x first again, but y is the larger
+    assert ranks([1, m + 1, 1], [1, m, 2], "auto") == [2, 1, 3]
+
+
+def test_a_rank_of_fractions_takes_one_window_in_the_bigint_query():
+    """The BIGINT query ranks fractions with one window (RANK and the LAGs of its proof share
+    one ordering) where the HUGEINT query needs two."""
+    policy = policyc.loads("policy r\nperiod month\ncohort team by team\ninput team : text\n"
+                           "input a, b : count\nlet q = a / b when zero 0\nk = rank(q over team)\n")
+    types = {"team": "VARCHAR", "a": "BIGINT", "b": "BIGINT"}
+    narrow = sql.compile_sql(policy.ir, "duckdb", types=types, narrow=True, bounds={"a": (0, 1000), "b": (0, 1000)},
+                             rows=8)
+    wide = sql.compile_sql(policy.ir, "duckdb", types=types)
+    assert "RANK()" in narrow and "ROWS BETWEEN" not in narrow
+    assert "RANK()" not in wide and "ROWS BETWEEN" in wide
 
 
 def test_a_decimal_column_beyond_bigint_is_read_in_hugeint(no_fallback):

@@ -52,6 +52,7 @@ DIALECTS = ("duckdb", "spark")
 MAX_SCALE = 18
 MARK = "policyc:"  # every error the query raises starts with this
 RATIONAL_PLACES = 20
+STREAK_LAGS = 12  # a streak compared with a whole number up to this + 1 takes one window of LAGs
 
 _NUMERIC = ("count", "percent", "duration", "money", "points", "number")
 _NA_TEXT = ("", "na", "n/a", "none", "null")
@@ -414,6 +415,9 @@ class _Query:
         # once their integers exceed 2^53, and it would then not see the tie.)
         den, ld = self.i(n.den)
         lv = max(ln, ld, lk)
+        places = self.key_places(n)
+        if places is not None:
+            return self.rank_by_key(n, part, num, den, lv, places)
         agent, _ = self.keys(["agent"])
         order = [exp.Ordered(this=self.key(num, den), desc=n.descending), exp.Ordered(this=agent[0])]
         prev_num, l1 = self.place(self.window(exp.Anonymous(this="LAG", expressions=[num]), part, order), lv, "r")
@@ -426,6 +430,44 @@ class _Query:
         start = _case([(exp.EQ(this=mine, expression=theirs), exp.Literal.number(-1))], pos)
         e = exp.Cast(this=self.window(exp.Max(this=start), part, order, frame=True), to=self.d.int)
         self.memo[n] = out = self.place(e, l1, "r")
+        return out
+
+    def key_places(self, n) -> int | None:
+        """For a rank of fractions in the BIGINT query: the decimal places k of an exact integer
+        key ⌊num·10^k / den⌋ the batch's bounds keep within HUGEINT (as many as 20), or None."""
+        if not self.d.narrow or self.bounds is None:
+            return None
+        try:
+            (lo, hi), (_, top_den) = self.bounds.of(n.num), self.bounds.of(n.den)
+        except C.Unbounded:
+            return None
+        top = max(-lo, hi, 1)
+        if top_den >= C.INT64_SAFE or top >= 2 ** 120:
+            return None
+        k = 0
+        while k < 20 and top * 10 ** (k + 1) < 2 ** 120:
+            k += 1
+        return k
+
+    def rank_by_key(self, n, part, num, den, level, places):
+        """A rank of fractions in one window: RANK() over the integer key ⌊num·10^k / den⌋, which
+        never orders two values wrongly (a larger key means a larger value) and gives equal
+        fractions equal keys; only two different values with one key would tie wrongly, so each
+        row is compared exactly with the one before it where their keys are equal, and a wrong
+        tie fails the query (the engine's all-HUGEINT query then ranks as `i_Rank` does)."""
+        key, lk = self.i(C.FloorDiv(C.Mul(n.num, C.pow10(places)), n.den))
+        lv = max(level, lk)
+        order = [exp.Ordered(this=key, desc=n.descending)]
+        rank, l1 = self.place(exp.Cast(this=self.window(exp.Anonymous(this="RANK"), part, order), to=self.d.int),
+                              lv, "r")
+        prev_key, _ = self.place(self.window(exp.Anonymous(this="LAG", expressions=[key]), part, order), lv, "r")
+        prev_num, _ = self.place(self.window(exp.Anonymous(this="LAG", expressions=[num]), part, order), lv, "r")
+        prev_den, _ = self.place(self.window(exp.Anonymous(this="LAG", expressions=[den]), part, order), lv, "r")
+        mine, theirs = self.cross(n.num, n.den, (num, prev_den), (prev_num, den))
+        wrong = _and([exp.EQ(this=prev_key, expression=key), exp.NEQ(this=mine, expression=theirs)])
+        bad, _ = self.place(_coalesce(wrong, False), l1, "r")
+        self.checks.append((bad, RANK_NOT_EXACT))
+        self.memo[n] = out = (rank, l1)
         return out
 
     def i_WinArgmax(self, n):
@@ -492,6 +534,40 @@ class _Query:
         self.memo[n] = out = self.place(exp.Cast(this=value, to=self.d.int), l1, "k")
         return out
 
+    def streak_compared(self, n):
+        """`streak(c) op k` for a whole number k, in one window instead of the two a streak's
+        length takes, or None (k too large). Every comparison is said with at_least(m), that the
+        streak is m periods or more: c holds in this record and in the m − 1 before it, and the
+        (m − 1)th record before is m − 1 periods back (an agent's periods are distinct and
+        ordered, so the records between fill the months between)."""
+        flip = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}
+        streak, k, op = (n.a, n.b.value, n.op) if isinstance(n.a, C.Streak) else (n.b, n.a.value, flip[n.op])
+        if k + 1 > STREAK_LAGS + 1:
+            return None
+        c, lc = self.b(streak.cond)
+        c = _coalesce(c, False)
+        part, order, o = self.history()
+
+        def at_least(m):
+            if m <= 0:
+                return exp.Boolean(this=True)
+            if (streak, m) not in self.memo:
+                lag = lambda x, j: self.window(exp.Anonymous(this="LAG", expressions=[x, exp.Literal.number(j)]),
+                                               part, order)
+                parts = [c] + [_coalesce(lag(c, j), False) for j in range(1, m)]
+                if m > 1:
+                    back = _p(exp.Sub(this=o, expression=exp.Literal.number(m - 1)))
+                    parts.append(_coalesce(exp.EQ(this=lag(o, m - 1), expression=back), False))
+                self.memo[(streak, m)] = self.place(_and(parts), lc, "k")
+            return self.memo[(streak, m)][0]
+
+        forms = {">=": lambda: at_least(k), ">": lambda: at_least(k + 1), "<": lambda: _not(at_least(k)),
+                 "<=": lambda: _not(at_least(k + 1)),
+                 "=": lambda: _and([at_least(k), _not(at_least(k + 1))]),
+                 "!=": lambda: _or([_not(at_least(k)), at_least(k + 1)])}
+        e = forms[op]()
+        return e, max([self.memo[(streak, m)][1] for m in (k, k + 1) if (streak, m) in self.memo] + [-1])
+
     def label_test(self, x, label_expr_name: str | None, label: str):
         """x = label, for x a label column (by its code when `label_expr_name` is a coded input),
         or None when a coded input cannot hold that label."""
@@ -534,6 +610,10 @@ class _Query:
         return getattr(self, "b_" + type(n).__name__)(n)
 
     def b_Cmp(self, n):
+        if isinstance(n.a, C.Streak) and isinstance(n.b, C.Lit) or isinstance(n.b, C.Streak) and isinstance(n.a, C.Lit):
+            got = self.streak_compared(n)
+            if got is not None:
+                return got
         (a, la), (b, lb) = self.i(n.a), self.i(n.b)
         cls = {"<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE, "=": exp.EQ, "!=": exp.NEQ}[n.op]
         return _p(cls(this=a, expression=b)), max(la, lb)
