@@ -385,21 +385,25 @@ def test_a_decimal_column_beyond_bigint_is_read_in_hugeint(no_fallback):
     assert [r["p"] for r in got] == [Decimal("200000000000000000000.02"), Decimal("7.00")]
 
 
-def test_duplicates_and_team_level_differences_are_reported_as_the_python_engine_does():
-    """The engine proves per batch that keys are distinct and team-level inputs agree, and leaves
-    those checks out of the query only then: a batch with either is reported, never scored."""
+@pytest.mark.parametrize("typed", [False, True], ids=["text", "typed"])
+def test_duplicates_and_team_level_differences_are_reported_as_the_python_engine_does(typed):
+    """The engine proves per batch that keys are distinct and team-level inputs agree (a decimal
+    column compared as numbers, a text one as text), and leaves those checks out of the query
+    only then: a batch with either is reported, never scored."""
     policy = policyc.load(POLICIES / "team_kpi_2024.policy")
     records = _read_sample(POLICIES / "samples" / "team_kpi_2024.csv")
-    for spoil in ("duplicate", "pool"):
+    to_frame = (lambda rs: frame_of(policy, rs)) if typed else _text_frame
+    for spoil in ("duplicate", "pool", "pool by a cent"):
         bad = [dict(r) for r in records]
         if spoil == "duplicate":
             bad.append(dict(bad[0]))
         else:
-            bad[1]["bonus_pool"] = str(Decimal(bad[1]["bonus_pool"]) + 1)
+            bad[1]["bonus_pool"] = str(Decimal(bad[1]["bonus_pool"]) + (1 if spoil == "pool" else Decimal("0.01")))
+        frame = to_frame(bad)
         with pytest.raises(RecordError) as py:
-            policy.score_batch(bad)
+            policy.score_batch(frame.to_dicts())  # (the frame's values: a typed frame's 10000.00)
         with pytest.raises(RecordError) as got:
-            policy.score_frame(_text_frame(bad), engine="duckdb")
+            policy.score_frame(frame, engine="duckdb")
         assert [str(i) for i in got.value.errors] == [str(i) for i in py.value.errors], spoil
 
 

@@ -1375,7 +1375,7 @@ def _run(policy, p: ir.Policy, con, duckdb, keys=None):
             raise _Fallback()
     types = {i.name: types[i.name] for i in p.inputs}
     rows, distinct, periods, bounds = _summary(p, types, con)
-    proven = rows == distinct and all(period_ok(p, x) for x in periods) and _cohorts_agree(p, con)
+    proven = rows == distinct and all(period_ok(p, x) for x in periods) and _cohorts_agree(p, types, con)
     cache = policy.__dict__.setdefault("_sql_cache", {})
     # the query validates every row as it scores (it fails on a bad one, naming it); BIGINT first
     # (HUGEINT for the steps the batch's bounds do not keep within BIGINT), and all HUGEINT if a
@@ -1443,17 +1443,20 @@ def _summary(p: ir.Policy, types: dict, con) -> tuple[int, int, list, dict]:
     return row[0], row[1], (row[2] or []) + [None] * bool(row[3]), bounds  # (a missing period: None)
 
 
-def _cohorts_agree(p: ir.Policy, con) -> bool:
+def _cohorts_agree(p: ir.Policy, types: dict, con) -> bool:
     """Whether no team-level input of this batch has cells that differ within its cohort (the same
-    text in every cell, or none); then the query need not check them row by row (with no
-    duplicate keys either). False only means "not proven": the query checks them."""
+    value in every cell, or none); then the query need not check them row by row (with no
+    duplicate keys either). False only means "not proven": the query checks them. An integer,
+    decimal or boolean column is compared as itself (equal numbers are one value, as in the
+    Python engine; rendering decimals as text cost most of this query), others by their text."""
     for c in p.cohorts:
         shared = [i.name for i in p.inputs if i.same_over == c.name]
         if not shared:
             continue
         keys = ", ".join(_q(k) for k in ("period", *c.keys))
+        cells = {x: _q(x) if _sql_type(types.get(x)) else f"CAST({_q(x)} AS VARCHAR)" for x in shared}
         differs = " OR ".join(
-            f"(min(CAST({_q(x)} AS VARCHAR)) IS DISTINCT FROM max(CAST({_q(x)} AS VARCHAR)) "
+            f"(min({cells[x]}) IS DISTINCT FROM max({cells[x]}) "
             f"OR count({_q(x)}) NOT IN (0, count(*)))" for x in shared)
         row = con.execute(f"SELECT coalesce(bool_or(d), false) FROM (SELECT {differs} AS d FROM {_SOURCE} "
                           f"GROUP BY {keys})").fetchall()[0]
