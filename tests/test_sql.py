@@ -152,6 +152,35 @@ def test_generated_batches_score_alike_in_duckdb(which):
     check()
 
 
+@pytest.mark.parametrize("which", [("text", "feat_rational_mix"), ("text", "feat_history"),
+                                   ("file", POLICIES / "team_kpi_2024.policy")], ids=lambda w: str(w[1])[-20:])
+def test_a_frames_summary_taken_by_polars_is_the_one_duckdb_takes(which):
+    """For a frame of integer and decimal columns the engine takes the batch's summary (size,
+    distinct keys, periods, the numeric inputs' bounds) in Polars: the same as DuckDB's query
+    gives, bounds and their signs included (the query relies on the signs), with and without a
+    duplicate key and a missing period."""
+    policy = _load(which)
+
+    @PROFILE
+    @given(batches(policy.ir), st.sampled_from(["", "duplicate", "no period"]))
+    def check(records, spoil):
+        if spoil == "duplicate":
+            records = records + [dict(records[0])]
+        elif spoil == "no period":
+            records = [dict(records[0], period=None)] + records[1:]
+        frame = frame_of(policy, records)
+        got = sql._frame_summary(policy.ir, frame)
+        assert got is not None
+        con = duckdb.connect()
+        con.register(sql._SOURCE, frame)
+        types = {r[0]: r[1] for r in con.execute(f"DESCRIBE {sql._SOURCE}").fetchall()}
+        want = sql._summary(policy.ir, {i.name: types[i.name] for i in policy.ir.inputs}, con)
+        assert got[0] == want[0] and (got[1] == got[0]) == (want[1] == want[0]) == (spoil != "duplicate")
+        assert sorted(got[2], key=str) == sorted(want[2], key=str) and got[3] == want[3]
+
+    check()
+
+
 # ───────────────────────── bad records, limits, exactness ─────────────────────────
 
 
