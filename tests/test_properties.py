@@ -252,6 +252,22 @@ rk2 = rank(x over all)
 sh = share(x over team) when zero 0
 cnt = count(r > 1/2 over all)
 ''',
+    # ranks and picks of fractions of either sign, both ways, that every engine computes (the
+    # SQL engine's one-window rank over an exact integer key, its cohort pick, a streak compared)
+    "feat_rank_rational": '''policy feat_rank_rational "feat_rank_rational"
+period month
+cohort team by team
+input team : choice a | b
+input x : number in -10..10
+input n, d : count
+let r = n / d when zero 0
+let q = x / (d + 1)
+rk = rank(r over team ascending)
+rk_desc = rank(q over team)
+top = max(q over team)
+low = min(r over team)
+first = streak(rk_desc = 1) >= 2
+''',
     "feat_weighted_more": '''policy feat_weighted_more "feat_weighted_more"
 period month
 input a : points in 0..100 or na
