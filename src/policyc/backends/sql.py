@@ -53,7 +53,7 @@ DIALECTS = ("duckdb", "spark")
 MAX_SCALE = 18
 MARK = "policyc:"  # every error the query raises starts with this
 RATIONAL_PLACES = 20
-STREAK_LAGS = 12  # a streak compared with a whole number up to this + 1 takes one window of LAGs
+STREAK_LAGS = 12  # a streak compared with a whole number up to this takes one window of LAGs
 
 _NUMERIC = ("count", "percent", "duration", "money", "points", "number")
 _NA_TEXT = ("", "na", "n/a", "none", "null")
@@ -543,11 +543,12 @@ class _Query:
         ordered, so the records between fill the months between)."""
         flip = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}
         streak, k, op = (n.a, n.b.value, n.op) if isinstance(n.a, C.Streak) else (n.b, n.a.value, flip[n.op])
-        if k + 1 > STREAK_LAGS + 1:
+        if k > STREAK_LAGS:
             return None
         c, lc = self.b(streak.cond)
         c = _coalesce(c, False)
         part, order, o = self.history()
+        levels = [-1]
 
         def at_least(m):
             if m <= 0:
@@ -560,14 +561,16 @@ class _Query:
                     back = _p(exp.Sub(this=o, expression=exp.Literal.number(m - 1)))
                     parts.append(_coalesce(exp.EQ(this=lag(o, m - 1), expression=back), False))
                 self.memo[(streak, m)] = self.place(_and(parts), lc, "k")
-            return self.memo[(streak, m)][0]
+            ref, lv = self.memo[(streak, m)]
+            levels.append(lv)
+            return ref
 
         forms = {">=": lambda: at_least(k), ">": lambda: at_least(k + 1), "<": lambda: _not(at_least(k)),
                  "<=": lambda: _not(at_least(k + 1)),
                  "=": lambda: _and([at_least(k), _not(at_least(k + 1))]),
                  "!=": lambda: _or([_not(at_least(k)), at_least(k + 1)])}
         e = forms[op]()
-        return e, max([self.memo[(streak, m)][1] for m in (k, k + 1) if (streak, m) in self.memo] + [-1])
+        return e, max(levels)
 
     def label_test(self, x, label_expr_name: str | None, label: str):
         """x = label, for x a label column (by its code when `label_expr_name` is a coded input),
