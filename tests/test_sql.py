@@ -361,6 +361,22 @@ def test_results_keep_the_records_order_without_order_by(no_fallback, tmp_path):
         assert got["p"].to_list() == list(range(0, 2 * n, 2))
 
 
+def test_a_parquet_file_is_read_in_record_order_even_with_a_column_named_like_the_row_number(no_fallback, tmp_path):
+    """DuckDB numbers a Parquet file's records with its reader's `file_row_number`; a file that
+    has a column of that name (allowed as an extra field) is numbered by row_number() instead,
+    and both give the Python engine's results in record order."""
+    policy = policyc.loads("policy pq\nperiod month\nallow extra fields\ninput a : count\npay p = 2 * a + 1\n")
+    n = 300_000
+    frame = pl.DataFrame({"agent": [f"a{i}" for i in range(n)], "period": ["2026-01"] * n,
+                          "a": [(i * 7919) % 1000 for i in range(n)]})
+    for extra in (False, True):
+        path = tmp_path / f"records{extra}.parquet"
+        (frame.with_columns(file_row_number=pl.lit("x")) if extra else frame).write_parquet(path, row_group_size=50_000)
+        got = policy.score_frame(path, engine="duckdb")
+        assert got["agent"].to_list() == frame["agent"].to_list()
+        assert got["p"].to_list() == [2 * a + 1 for a in frame["a"].to_list()]
+
+
 def test_ranks_of_fractions_are_exact_where_doubles_are_not():
     """Ranks of fractions: the BIGINT query ranks by an exact integer key ⌊q·10^k⌋ (k as large
     as the batch's bounds allow, up to 20) and proves every tie of keys exact; when that proof
