@@ -550,12 +550,13 @@ class _Query:
         part, order, o = self.history()
         levels = [-1]
 
+        def lag(x, j):
+            return self.window(exp.Anonymous(this="LAG", expressions=[x, exp.Literal.number(j)]), part, order)
+
         def at_least(m):
             if m <= 0:
                 return exp.Boolean(this=True)
             if (streak, m) not in self.memo:
-                lag = lambda x, j: self.window(exp.Anonymous(this="LAG", expressions=[x, exp.Literal.number(j)]),
-                                               part, order)
                 parts = [c] + [_coalesce(lag(c, j), False) for j in range(1, m)]
                 if m > 1:
                     back = _p(exp.Sub(this=o, expression=exp.Literal.number(m - 1)))
