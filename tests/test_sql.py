@@ -9,6 +9,7 @@ PySpark in local mode (ANSI mode) when pyspark and Java are installed.
 from __future__ import annotations
 
 import csv
+import math
 import os
 import shutil
 from decimal import Decimal
@@ -25,6 +26,7 @@ pytest.importorskip("sqlglot")
 
 import policyc  # noqa: E402
 import test_engines  # noqa: E402
+from policyc import runtime as rt  # noqa: E402
 from policyc.backends import columnar, sql  # noqa: E402
 from policyc.runtime import RecordError  # noqa: E402
 from strategies import NUMERIC_KINDS, batches  # noqa: E402
@@ -156,18 +158,20 @@ def test_generated_batches_score_alike_in_duckdb(which):
                                    ("file", POLICIES / "team_kpi_2024.policy")], ids=lambda w: str(w[1])[-20:])
 def test_a_frames_summary_taken_by_polars_is_the_one_duckdb_takes(which):
     """For a frame of integer and decimal columns the engine takes the batch's summary (size,
-    distinct keys, periods, the numeric inputs' bounds) in Polars: the same as DuckDB's query
-    gives, bounds and their signs included (the query relies on the signs), with and without a
-    duplicate key and a missing period."""
+    distinct keys, periods, the numeric inputs' bounds, the facts that prove rows valid) in
+    Polars: the same as DuckDB's query gives, bounds and their signs included (the query relies
+    on the signs), with and without a duplicate key, a missing period and an empty agent."""
     policy = _load(which)
 
     @PROFILE
-    @given(batches(policy.ir), st.sampled_from(["", "duplicate", "no period"]))
+    @given(batches(policy.ir), st.sampled_from(["", "duplicate", "no period", "empty agent"]))
     def check(records, spoil):
         if spoil == "duplicate":
             records = records + [dict(records[0])]
         elif spoil == "no period":
             records = [dict(records[0], period=None)] + records[1:]
+        elif spoil == "empty agent":
+            records = [dict(records[0], agent="")] + records[1:]
         frame = frame_of(policy, records)
         got = sql._frame_summary(policy.ir, frame)
         assert got is not None
@@ -177,8 +181,125 @@ def test_a_frames_summary_taken_by_polars_is_the_one_duckdb_takes(which):
         want = sql._summary(policy.ir, {i.name: types[i.name] for i in policy.ir.inputs}, con)
         assert got[0] == want[0] and (got[1] == got[0]) == (want[1] == want[0]) == (spoil != "duplicate")
         assert sorted(got[2], key=str) == sorted(want[2], key=str) and got[3] == want[3]
+        assert got[4] == want[4] and got[4].agents_ok == (spoil != "empty agent")  # (what proves rows valid)
 
     check()
+
+
+def _spoiled(inp) -> list:
+    """Values of numeric input `inp` no record may hold, whole numbers that any numeric column
+    holds: below or above its domain, and missing (None) unless N/A is allowed."""
+    out = []
+    for lo, hi in (inp.domain or rt._DEFAULT.get(inp.kind, ()))[:1]:
+        if lo is not None:
+            out.append(math.floor(Fraction(lo)) - 1)
+        if hi is not None:
+            out.append(math.ceil(Fraction(hi)) + 7)
+    return out + ([] if inp.na else [None])
+
+
+@pytest.mark.parametrize("which", CASES)
+def test_a_bad_value_in_a_typed_frame_is_found_where_the_summary_proves_the_others(which):
+    """The engine reads an input with no test per row when the batch's summary (missing values,
+    least and greatest value) proves every row valid; one bad value in one record must keep that
+    input's test in the query and be reported as the Python engine reports it, with the other
+    inputs still proven."""
+    policy = _load(which)
+    try:
+        sql.compile_sql(policy.ir)
+    except sql.SqlUnsupported as e:
+        pytest.skip(f"not expressible in the columnar plan: {e}")
+    numeric = [i for i in policy.ir.inputs if i.kind in NUMERIC_KINDS and _spoiled(i)]
+    if not numeric:
+        pytest.skip("no numeric input can be spoiled")
+
+    @PROFILE
+    @given(batches(policy.ir), st.data())
+    def check(records, data):
+        inp = data.draw(st.sampled_from(numeric))
+        k = data.draw(st.integers(0, len(records) - 1))
+        bad = data.draw(st.sampled_from(_spoiled(inp)))
+        frame = frame_of(policy, records)
+        dtype = frame.schema[inp.name]
+        frame = frame.with_columns(pl.when(pl.int_range(pl.len()) == k).then(pl.lit(bad).cast(dtype))
+                                   .otherwise(pl.col(inp.name)).alias(inp.name))
+        with pytest.raises(RecordError) as py:
+            policy.score_batch(frame.to_dicts())  # (the frame's values: a Decimal(38, 3) column's -1.000)
+        with pytest.raises(RecordError) as got:
+            policy.score_frame(frame, engine="duckdb")
+        assert [str(i) for i in got.value.errors] == [str(i) for i in py.value.errors]
+
+    check()
+
+
+def test_inputs_the_summary_proves_valid_are_read_without_a_test():
+    """`checked_inputs` proves an input only with no missing value (or N/A allowed) and both
+    extremes within one alternative of its domain, a count only when whole by its column; and the
+    query then has no test of that input (the message that would name it is gone)."""
+    policy = policyc.load(POLICIES / "taobao_aftersales.policy")
+    p = policy.ir
+    scales = {"refund_rate": 4, "complaint_points": 2, "standout": 2}
+    full = {i.name: 0 for i in p.inputs if i.kind in NUMERIC_KINDS}
+    good = {"refund_rate": (Decimal("0"), Decimal("1")), "late": (0, 3), "leave": (0, 0), "absent": (0, 9),
+            "low_reviews": (0, 2), "complaints": (0, 4), "praises": (0, 1),
+            "complaint_points": (Decimal("0"), Decimal("80.5")), "standout": (Decimal("2"), Decimal("5"))}
+    facts = sql.Facts(agents_ok=True, nulls=full, extremes=good)
+    assert sql.checked_inputs(p, facts, scales) == {"agent", *good}
+    assert "complaint_points" in sql.checked_inputs(
+        p, sql.Facts(True, full, dict(good, complaint_points=(Decimal("-3"), Decimal("0")))), scales), \
+        "points may be negative"
+    for name, extremes, why in [("refund_rate", (Decimal("0"), Decimal("1.0001")), "above 100%"),
+                                ("late", (-1, 3), "a negative count"),
+                                ("standout", (Decimal("0"), Decimal("5")), "0 and 5 are valid, 1 between them is not"),
+                                ("refund_rate", (Decimal("-0.0001"), Decimal("0.5")), "below 0%")]:
+        got = sql.checked_inputs(p, sql.Facts(True, full, dict(good, **{name: extremes})), scales)
+        assert name not in got and len(got) == len(good), why
+    assert "late" not in sql.checked_inputs(p, sql.Facts(True, dict(full, late=1), good), scales)
+    assert "late" not in sql.checked_inputs(p, facts, dict(scales, late=1)), "a count held with decimals"
+    assert "agent" not in sql.checked_inputs(p, sql.Facts(False, full, good), scales)
+    types = {"refund_rate": "DECIMAL(38,4)", "complaint_points": "DECIMAL(38,2)", "standout": "DECIMAL(38,2)",
+             **{n: "BIGINT" for n in ("late", "leave", "absent", "low_reviews", "complaints", "praises")},
+             **{i.name: "VARCHAR" for i in p.inputs if i.kind not in NUMERIC_KINDS}}
+    checked = sql.checked_inputs(p, facts, scales)
+    tested = sql.compile_sql(p, "duckdb", "t", scales, types=types, narrow=True)
+    proven = sql.compile_sql(p, "duckdb", "t", scales, types=types, narrow=True, checked=checked)
+    for name in ("refund_rate'' (outside", "late'' (missing", "agent'' (missing"):  # (quotes doubled in SQL)
+        assert name in tested and name not in proven, name
+    assert "quality_grade'' (missing" in proven, "labels are still read row by row"
+    assert "constraint" in proven, "a require is still tested row by row"
+
+
+def test_decimal_outputs_come_back_as_the_polars_engine_types_them(no_fallback):
+    """Decimal outputs the batch's bounds keep within BIGINT leave the query as integer counts of
+    cents (`scaled_out`) and become Decimal(38, 2) in Polars: the same types and values as the
+    Polars engine gives; a decimal output beyond BIGINT stays a DECIMAL of the query."""
+    policy = policyc.load(POLICIES / "taobao_aftersales.policy")
+    records = _read_sample(POLICIES / "samples" / "taobao_aftersales.csv")
+    frame = frame_of(policy, records)
+    got, want = policy.score_frame(frame, engine="duckdb"), policy.score_frame(frame, engine="polars")
+    assert got.schema == want.schema and got.equals(want)
+    assert got.schema["salary"] == pl.Decimal(38, 2)
+    places: dict = {}
+    scales = {"refund_rate": 4, "complaint_points": 2, "standout": 2}
+    types = {"refund_rate": "DECIMAL(38,4)", "complaint_points": "DECIMAL(38,2)", "standout": "DECIMAL(38,2)"}
+    sql.compile_sql(policy.ir, "duckdb", "t", scales, types=types, narrow=True, scaled_out=places,
+                    bounds={"late": (0, 8), "leave": (0, 8), "absent": (0, 8), "low_reviews": (0, 8),
+                            "complaints": (0, 8), "praises": (0, 8), "refund_rate": (0, 1),
+                            "complaint_points": (0, 256), "standout": (0, 8)}, rows=1024)
+    assert places == {"total": 2, "kpi_bonus": 2, "salary": 2}
+    big = policyc.loads("policy big\nperiod month\ninput a : money\npay small = a round 0.01\n"
+                        "pay large = a * 100000 round 0.01\n")
+    frame = pl.DataFrame({"agent": ["x", "y"], "period": ["2026-01"] * 2,
+                          "a": [Decimal("12.34"), Decimal("999999999999.99")]},
+                         schema={"agent": pl.String, "period": pl.String, "a": pl.Decimal(38, 2)})
+    places.clear()
+    sql.compile_sql(big.ir, "duckdb", "t", {"a": 2}, types={"a": "DECIMAL(38,2)"}, narrow=True, scaled_out=places,
+                    bounds={"a": (0, 2 ** 40)}, rows=2)
+    assert places == {"small": 2}, "10^17 cents and more need HUGEINT: that output stays a DECIMAL"
+    got = big.score_frame(frame, engine="duckdb")
+    assert got.schema == big.score_frame(frame, engine="polars").schema
+    assert got["large"].to_list() == [Decimal("1234000.00"), Decimal("99999999999999000.00")]
+    assert got["small"].to_list() == [Decimal("12.34"), Decimal("999999999999.99")]
 
 
 # ───────────────────────── bad records, limits, exactness ─────────────────────────

@@ -474,7 +474,7 @@ def _input_columns(policy: ir.Policy, df, scales, wide: bool, periods=None, boun
         if inp.kind in _NUMERIC:
             x = _as_int(col, df.schema[name], wide)
             exprs.append(x.alias(name))
-            if bounds is not None and _proven(inp, bounds[name], scales[name]):
+            if bounds is not None and C.proven_valid(inp, bounds[name], scales[name]):
                 continue
             ok.append(_value_checks(inp, x, scales[name], wide).fill_null(True))
         elif inp.kind in ("grade", "choice"):
@@ -522,24 +522,6 @@ def _label_codes(col, dtype, labels: tuple[str, ...]):
             code = code.when(col == lab).then(pl.lit(k, dtype=CODE))
         return code.otherwise(pl.lit(None, dtype=CODE))
     return col.cast(pl.Enum(labels), strict=False).to_physical().cast(CODE)
-
-
-def _proven(inp: ir.Input, bound: tuple[int, int], scale: int) -> bool:
-    """Whether the batch's least and greatest value prove every value of the column valid: a whole
-    column (scale 0) for a count, within the size limit, inside one alternative of the domain."""
-    lo, hi = bound
-    unit = 10 ** scale
-    if inp.kind == "count" and scale:
-        return False
-    if not (-(10 ** 31) * unit < lo and hi < 10 ** 31 * unit):
-        return False
-    dom = inp.domain or rt._DEFAULT.get(inp.kind, ())
-    if not dom:
-        return True
-    for a, b in dom:
-        if (a is None or Fraction(lo, unit) >= a) and (b is None or Fraction(hi, unit) <= b):
-            return True
-    return False
 
 
 def _value_checks(inp: ir.Input, x, scale: int, wide):

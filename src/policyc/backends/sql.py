@@ -34,6 +34,8 @@ import re
 from decimal import Decimal
 from fractions import Fraction
 
+import attrs
+
 from .. import ir
 from .. import runtime as rt
 from . import columnar as C
@@ -208,9 +210,12 @@ class _Query:
 
     def __init__(self, policy: ir.Policy, dialect: str, table: str, scales: dict, row_id: str | None,
                  strict: bool, types: dict | None = None, narrow: bool = False, keys_proven: bool = False,
-                 bounds: C.Bounds | None = None):
+                 bounds: C.Bounds | None = None, checked: frozenset = frozenset()):
         self.p = policy
         self.keys_proven = keys_proven
+        self.checked = checked  # inputs (and "agent") the caller proved valid in every row
+        self.trusted: set[str] = set()  # the checked inputs read without a test (typed columns)
+        self.scaled_out: dict | None = None  # see compile_sql
         self.bounds = bounds
         self.types = dict(types or {})
         self.d = _Dialect(dialect, narrow)
@@ -701,8 +706,10 @@ class _Query:
         if self.row_id is not None:
             self.base("_row", _col(self.row_id))
         agent = _col("agent")
-        self.fields.append(("agent", self.base("_ok_agent", _coalesce(
-            exp.GT(this=exp.Length(this=agent), expression=exp.Literal.number(0)), False))[0], "missing or empty"))
+        if "agent" not in self.checked:
+            self.fields.append(("agent", self.base("_ok_agent", _coalesce(
+                exp.GT(this=exp.Length(this=agent), expression=exp.Literal.number(0)), False))[0],
+                "missing or empty"))
         rx, length = _PERIOD[p.period]
         period = _col("period")
         if not self.keys_proven:  # (else the engine proved every period label of the batch well-formed)
@@ -717,6 +724,10 @@ class _Query:
             na = None
             missing = exp.Is(this=raw, expression=exp.Null())
             typed = self.typed(inp, raw)
+            if typed is not None and inp.name in self.checked:  # no test: every row proven valid
+                self.base(name, typed)
+                self.trusted.add(inp.name)
+                continue
             if inp.na:
                 na = missing if typed is not None else \
                     _or([missing, exp.In(this=exp.Lower(this=text), expressions=_strs(_NA_TEXT))])
@@ -864,7 +875,7 @@ class _Query:
     def validate(self, requires):
         """Domains, whole counts, `require`, duplicates and team-level inputs: one ok column each."""
         for inp in self.p.inputs:
-            if inp.kind not in _NUMERIC:
+            if inp.kind not in _NUMERIC or inp.name in self.trusted:
                 continue
             x, lx = self.i_Col(C.Col(inp.name))
             good = self.domain(inp, x)
@@ -953,6 +964,11 @@ class _Query:
                 whole = num if v.scale == 0 and den is None else dl.floordiv(num, divisor)
                 return exp.Cast(this=whole, to=dl.bigint), -1
             if den is None:
+                if self.scaled_out is not None and dl.narrow and self.fits(v.num):
+                    # the caller reads these integers as decimals with v.scale places (no 128-bit
+                    # DECIMAL product per row, nor a wider result to carry)
+                    self.scaled_out[d.name] = v.scale
+                    return exp.Cast(this=num, to=dl.bigint), -1
                 return dl.decimal(num, v.scale), -1
             e = RATIONAL_PLACES - v.scale  # round half-up at the 20th place (as the Python engine)
             n = C.Mul(v.num, C.pow10(e)) if e >= 0 else v.num
@@ -1046,7 +1062,8 @@ def _with(q: _Query, final):
 def build(policy_ir: ir.Policy, dialect: str = "duckdb", table: str = "records", scales: dict | None = None,
           *, validate: bool = True, row_id: str | None = None, types: dict | None = None, narrow: bool = False,
           keys_proven: bool = False, bounds: dict | None = None, rows: int | None = None,
-          in_row_order: bool = False, keys_out: bool = True):
+          in_row_order: bool = False, keys_out: bool = True, checked: frozenset = frozenset(),
+          scaled_out: dict | None = None):
     """The scoring query as a sqlglot expression (see `compile_sql`)."""
     if exp is None:
         raise ImportError("the SQL backend needs sqlglot: pip install 'policyc[sql]'")
@@ -1061,11 +1078,14 @@ def build(policy_ir: ir.Policy, dialect: str = "duckdb", table: str = "records",
         proven = C.Bounds(_scaled_bounds(p, scales, bounds), rows if rows is not None else 2 ** 31)
         proven.largest(plan, [C.BoolV(r) for r in requires])  # every step's range, into its env
     q = _Query(p, dialect, table, scales, row_id, strict=not validate, types=types, narrow=narrow,
-               keys_proven=keys_proven, bounds=proven)
+               keys_proven=keys_proven, bounds=proven, checked=checked)
+    q.scaled_out = scaled_out
     q.read()
     agent = _col("agent")
     if validate:
         q.validate(requires)
+    valid = None
+    if validate and q.fields:
         # a bad record fails the query as soon as its fields are read, on a boolean column the
         # result's guards read (`_valid`): the ok columns are then dead, and the windows and steps
         # after them need not carry them along
@@ -1096,7 +1116,7 @@ def build(policy_ir: ir.Policy, dialect: str = "duckdb", table: str = "records",
             got, _ = q.any(probe)
             guards.append((exp.Is(this=got, expression=exp.Null()),
                            q.d.error(exp.Literal.string(f"{MARK} no row of the table for `{name}` matched"))))
-    if validate:  # first, so that a bad record is named as such (`_valid` is true, or fails the query)
+    if valid is not None:  # first, so that a bad record is named as such (`_valid` is true, or fails the query)
         guards.insert(0, (_not(valid), exp.Null()))
     if keys_out:
         keys = [exp.alias_(_case(guards, agent) if guards else agent, _ident("agent"), copy=False), _col("period")]
@@ -1135,7 +1155,8 @@ def compile_sql(policy_ir: ir.Policy, dialect: str = "duckdb", table: str = "rec
                 scales: dict | None = None, *, validate: bool = True, row_id: str | None = None,
                 types: dict | None = None, pretty: bool = True, narrow: bool = False,
                 keys_proven: bool = False, bounds: dict | None = None, rows: int | None = None,
-                in_row_order: bool = False, keys_out: bool = True) -> str:
+                in_row_order: bool = False, keys_out: bool = True, checked: frozenset = frozenset(),
+                scaled_out: dict | None = None) -> str:
     """The policy as one SQL query over `table` (columns agent, period and every input): one row
     per record with agent, period and every output.
 
@@ -1161,10 +1182,17 @@ def compile_sql(policy_ir: ir.Policy, dialect: str = "duckdb", table: str = "rec
     `keys_proven`: the caller has proven the table has no agent twice in a period, no period
     that is not a well-formed label of the policy's period kind (`period_ok`), and no team-level
     input that differs within its cohort; the query leaves those checks out.
+    `checked`: inputs read from an integer or decimal column (see `types`) that the caller has
+    proven present in every row (or allowed N/A) and valid (`columnar.proven_valid`), and
+    "agent" if no agent is missing or empty: the query reads them without a test.
+    `scaled_out` (a dict, with `narrow`): a decimal output whose values the bounds keep within
+    BIGINT is returned as its integer count of 10^-places (BIGINT), and the dict maps the
+    output's name to its places; for a caller that makes the decimals itself.
     Raises SqlUnsupported for a policy the backend cannot express exactly."""
     return build(policy_ir, dialect, table, scales, validate=validate, row_id=row_id, types=types,
                  narrow=narrow, keys_proven=keys_proven, bounds=bounds, rows=rows,
-                 in_row_order=in_row_order, keys_out=keys_out).sql(dialect=dialect, pretty=pretty)
+                 in_row_order=in_row_order, keys_out=keys_out, checked=checked,
+                 scaled_out=scaled_out).sql(dialect=dialect, pretty=pretty)
 
 
 def build_validation(policy_ir: ir.Policy, dialect: str = "duckdb", table: str = "records",
@@ -1389,8 +1417,9 @@ def _run(policy, p: ir.Policy, con, duckdb, frame=None):
             raise _Fallback()
     types = {i.name: types[i.name] for i in p.inputs}
     summary = None if frame is None else _frame_summary(p, frame)
-    rows, distinct, periods, bounds = summary or _summary(p, types, con)
+    rows, distinct, periods, bounds, facts = summary or _summary(p, types, con)
     proven = rows == distinct and all(period_ok(p, x) for x in periods) and _cohorts_agree(p, types, con)
+    checked = checked_inputs(p, facts, scales)
     cache = policy.__dict__.setdefault("_sql_cache", {})
     # the query validates every row as it scores (it fails on a bad one, naming it); BIGINT first
     # (HUGEINT for the steps the batch's bounds do not keep within BIGINT), and all HUGEINT if a
@@ -1398,16 +1427,24 @@ def _run(policy, p: ir.Policy, con, duckdb, frame=None):
     for narrow in (True, False):
         key = (tuple(sorted(scales.items())), tuple(sorted(types.items())), narrow, proven,
                tuple(sorted(bounds.items())) if narrow else None, rows.bit_length() if narrow else None,
-               keys is None)
+               keys is None, checked)
         if key not in cache:
+            places: dict = {}
             cache[key] = compile_sql(p, "duckdb", _SOURCE, scales, row_id=ROW, types=types, pretty=False,
                                      narrow=narrow, keys_proven=proven, bounds=bounds if narrow else None,
-                                     rows=2 ** rows.bit_length(), in_row_order=True, keys_out=keys is None)
+                                     rows=2 ** rows.bit_length(), in_row_order=True, keys_out=keys is None,
+                                     checked=checked, scaled_out=places), places
+        query, places = cache[key]
         try:
-            out = con.sql(cache[key]).pl()
-            return out if keys is None else keys.hstack(out.drop(CHECKED))
+            out = con.sql(query).pl()
         except duckdb.Error as e:  # (a failure of the BIGINT query: the HUGEINT one decides)
             failure = e
+            continue
+        if places:  # BIGINT counts of 10^-places: the same integers, read as Decimal(38, places)
+            import polars as pl
+
+            out = out.with_columns(out[n].cast(pl.Int128).reinterpret(dtype=pl.Decimal(38, s)) for n, s in places.items())
+        return out if keys is None else keys.hstack(out.drop(CHECKED))
     # a failure: a bad record (the Python engine's reader reports it, word for word), else a limit
     check = compile_validation_sql(p, "duckdb", _SOURCE, scales, row_id=ROW, types=types, pretty=False)
     if con.execute(check + " LIMIT 1").fetchall():
@@ -1428,26 +1465,59 @@ def period_ok(p: ir.Policy, label) -> bool:
     return isinstance(label, str) and len(label) == length and re.fullmatch(rx[1:-1], label) is not None
 
 
-def _summary(p: ir.Policy, types: dict, con) -> tuple[int, int, list, dict]:
+@attrs.frozen
+class Facts:
+    """What a batch's summary proves of every row, so that the query need not test each row:
+    no agent missing or empty (`agents_ok`); each numeric input's missing values (`nulls`) and,
+    for an integer or decimal column, its exact least and greatest value (`extremes`)."""
+
+    agents_ok: bool
+    nulls: dict
+    extremes: dict
+
+
+def checked_inputs(p: ir.Policy, facts: Facts, scales: dict) -> frozenset:
+    """The fields `facts` prove valid in every row (`compile_sql`'s `checked`): "agent" when no
+    agent is missing or empty, and each numeric input with no missing value (or N/A allowed)
+    whose least and greatest value lie within its domain (`columnar.proven_valid`)."""
+    out = {"agent"} if facts.agents_ok else set()
+    for i in p.inputs:
+        if i.kind not in _NUMERIC or i.name not in facts.extremes or (facts.nulls.get(i.name, 1) and not i.na):
+            continue
+        lo, hi = facts.extremes[i.name]
+        if lo is None or hi is None:  # no value at all: nothing to test
+            out.add(i.name)
+            continue
+        unit = 10 ** scales.get(i.name, 0)
+        lo, hi = Fraction(lo) * unit, Fraction(hi) * unit
+        if lo.denominator == 1 and hi.denominator == 1 and C.proven_valid(i, (int(lo), int(hi)), scales.get(i.name, 0)):
+            out.add(i.name)
+    return frozenset(out)
+
+
+def _summary(p: ir.Policy, types: dict, con) -> tuple[int, int, list, dict, Facts]:
     """One query over the batch: its size; how many distinct hashes its (agent, period) keys have
     (as many as records proves no agent twice in a period: equal keys hash equal); its distinct
     period labels (a batch holds few: checked here once instead of on every row); and the bounds
     of its numeric inputs, widened to 0 or a power of two, {input: (0 or −2^j, 0 or 2^k)}, so that
     batches of like magnitude share a query. A text column's bounds come from its values read as
     floating point: near enough, since they only choose integer widths and divisions for the
-    BIGINT query, whose overflow DuckDB checks (the sign of a value is never off)."""
+    BIGINT query, whose overflow DuckDB checks (the sign of a value is never off). Last, the
+    `Facts` that let the query leave tests out."""
     names = [i.name for i in p.inputs if i.kind in _NUMERIC]
     parts = ["count(*)", 'count(DISTINCT hash("agent", "period"))', 'list(DISTINCT "period") FILTER (WHERE "period" IS NOT NULL)',
-             'count(*) FILTER (WHERE "period" IS NULL)']
+             'count(*) FILTER (WHERE "period" IS NULL)', 'count(*) FILTER (WHERE NOT coalesce(length("agent") > 0, false))']
     for n in names:
         x = _q(n) if _sql_type(types.get(n)) else f"TRY_CAST(TRIM(CAST({_q(n)} AS VARCHAR)) AS DOUBLE)"
-        parts += [f"min({x})", f"max({x})"]
+        parts += [f"min({x})", f"max({x})", f"count(*) - count({_q(n)})"]
     row = con.execute(f"SELECT {', '.join(parts)} FROM {_SOURCE}").fetchall()[0]
-    bounds = _bounds({n: tuple(row[4 + 2 * k: 6 + 2 * k]) for k, n in enumerate(names)})
-    return row[0], row[1], (row[2] or []) + [None] * bool(row[3]), bounds  # (a missing period: None)
+    extremes = {n: tuple(row[5 + 3 * k: 7 + 3 * k]) for k, n in enumerate(names)}
+    facts = Facts(agents_ok=not row[4], nulls={n: row[7 + 3 * k] for k, n in enumerate(names)},
+                  extremes={n: v for n, v in extremes.items() if _sql_type(types.get(n))})
+    return row[0], row[1], (row[2] or []) + [None] * bool(row[3]), _bounds(extremes), facts  # (missing period: None)
 
 
-def _frame_summary(p: ir.Policy, df) -> tuple[int, int, list, dict] | None:
+def _frame_summary(p: ir.Policy, df) -> tuple[int, int, list, dict, Facts] | None:
     """`_summary` of a Polars frame whose numeric inputs are all integer or decimal columns,
     taken by Polars (a third of the time of the DuckDB query, most of which is counting the
     distinct keys); None for other frames, which `_summary` reads."""
@@ -1460,10 +1530,15 @@ def _frame_summary(p: ir.Policy, df) -> tuple[int, int, list, dict] | None:
         return None
     stats = [(pl.col("agent").hash(1) ^ pl.col("period").hash(2)).n_unique().alias("·keys"),
              pl.col("period").unique().implode().alias("·periods")]
-    stats += [e for n in names for e in (pl.col(n).min().alias(f"·lo·{n}"), pl.col(n).max().alias(f"·hi·{n}"))]
+    stats += [pl.col("agent").null_count().alias("·agentnull"), pl.col("agent").str.len_bytes().min().alias("·agentlen")]
+    stats += [e for n in names for e in (pl.col(n).min().alias(f"·lo·{n}"), pl.col(n).max().alias(f"·hi·{n}"),
+                                         pl.col(n).null_count().alias(f"·null·{n}"))]
     row = df.select(stats).row(0, named=True)
     periods = sorted(x for x in row["·periods"] if x is not None) + [None] * (None in row["·periods"])
-    return df.height, row["·keys"], periods, _bounds({n: (row[f"·lo·{n}"], row[f"·hi·{n}"]) for n in names})
+    extremes = {n: (row[f"·lo·{n}"], row[f"·hi·{n}"]) for n in names}
+    facts = Facts(agents_ok=not row["·agentnull"] and (df.height == 0 or bool(row["·agentlen"])),
+                  nulls={n: row[f"·null·{n}"] for n in names}, extremes=extremes)
+    return df.height, row["·keys"], periods, _bounds(extremes), facts
 
 
 def _bounds(extremes: dict) -> dict:
