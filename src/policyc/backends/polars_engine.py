@@ -64,7 +64,7 @@ class Renderer:
         self.checks: list = []  # boolean expressions that must be false on every row
 
     def lit(self, v: int):
-        return pl.lit(Decimal(v), dtype=INT) if self.wide else pl.lit(v, dtype=self.int)
+        return _lit(Decimal(v), INT) if self.wide else _lit(v, self.int)
 
     def i(self, n):
         m = getattr(self, "i_" + type(n).__name__)
@@ -77,7 +77,7 @@ class Renderer:
         return self.lit(n.value)
 
     def i_NullI(self, n):
-        return pl.lit(None, dtype=self.int)
+        return _lit(None, self.int)
 
     def i_Add(self, n):
         return self.i(n.a) + self.i(n.b)
@@ -146,8 +146,8 @@ class Renderer:
         wrong = (same & ((mine > theirs) if n.descending else (mine < theirs))).fill_null(False)
         tie = same & (mine == theirs).fill_null(False)
         pos = pl.int_range(pl.len(), dtype=pl.Int64)
-        start = pl.when(same).then(pl.lit(-1, dtype=pl.Int64)).otherwise(pos).cum_max()
-        run = pl.when(tie).then(pl.lit(-1, dtype=pl.Int64)).otherwise(pos).cum_max()
+        start = pl.when(same).then(_lit(-1, pl.Int64)).otherwise(pos).cum_max()
+        run = pl.when(tie).then(_lit(-1, pl.Int64)).otherwise(pos).cum_max()
         rank, bad = f"·rank{k}", f"·rank{k}·bad"
         self.pre.append([(run - start + 1).gather(pl.col(inv)).alias(rank), wrong.alias(bad)])
         self.checks.append(("a rank could not be ordered exactly", pl.col(bad)))
@@ -213,7 +213,7 @@ class Renderer:
         c = self.b(n.cond).fill_null(False).gather(order)
         idx = pl.int_range(pl.len(), dtype=pl.Int64)
         go_on = c & follows & c.shift(1).fill_null(False)
-        starts = pl.when(go_on).then(pl.lit(-1, dtype=pl.Int64)).otherwise(idx)
+        starts = pl.when(go_on).then(_lit(-1, pl.Int64)).otherwise(idx)
         return pl.when(c).then(idx - starts.cum_max() + 1).otherwise(0).gather(back).cast(self.int)
 
     def _by_code(self, name: str, value_of, dtype):
@@ -279,7 +279,7 @@ class Renderer:
             labels = self.enums[a.name]
             if b.value not in labels:  # never equal; null stays null
                 return pl.when(pl.col(a.name).is_not_null()).then(pl.lit(False))
-            return pl.col(a.name) == pl.lit(labels.index(b.value), dtype=CODE)
+            return pl.col(a.name) == _lit(labels.index(b.value), CODE)
         return self.lab(n.a) == self.lab(n.b)
 
     def b_Prev(self, n):
@@ -295,7 +295,7 @@ class Renderer:
         return pl.col(n.name)
 
     def l_LLit(self, n):
-        return pl.lit(n.value, dtype=pl.String)
+        return _lit(n.value, pl.String)
 
     def l_IfL(self, n):
         return pl.when(self.b(n.cond)).then(self.lab(n.then)).otherwise(self.lab(n.other))
@@ -338,8 +338,9 @@ def _parse_text_numbers(df, policy: ir.Policy):
     """Numeric inputs held as text or floats, parsed to exact decimals (floats by their shortest
     text); _Fallback if a value is not a plain decimal or needs more places than the engine takes."""
     parsed = []
+    schema = df.schema
     for inp in policy.inputs:
-        dtype = df.schema[inp.name]
+        dtype = schema[inp.name]
         if inp.kind not in _NUMERIC or dtype.is_integer() or isinstance(dtype, pl.Decimal):
             continue
         if dtype != pl.String and not dtype.is_float():
@@ -382,10 +383,11 @@ def prepare(policy: ir.Policy, df):
     needed = {"agent", "period", *(i.name for i in policy.inputs)}
     if needed - cols or (not policy.allow_extra and cols - needed):
         raise _Fallback()
-    if df.schema["agent"] != pl.String or df.schema["period"] != pl.String:
+    schema = df.schema  # (each read of a frame's schema builds it anew)
+    if schema["agent"] != pl.String or schema["period"] != pl.String:
         raise _Fallback()
     for inp in policy.inputs:
-        dtype = df.schema[inp.name]
+        dtype = schema[inp.name]
         if inp.kind in ("grade", "choice"):
             if dtype != pl.String and not isinstance(dtype, (pl.Categorical, pl.Enum)):
                 raise _Fallback()
@@ -395,7 +397,8 @@ def prepare(policy: ir.Policy, df):
             raise _Fallback()
     df = _parse_text_numbers(df, policy)
     numeric = [i for i in policy.inputs if i.kind in _NUMERIC]
-    scales = {i.name: _scale_of(df.schema[i.name]) for i in numeric}
+    schema = df.schema
+    scales = {i.name: _scale_of(schema[i.name]) for i in numeric}
     if any(sc > MAX_SCALE for sc in scales.values()):
         raise _Fallback()
     summary, periods, distinct = _summarise(df, numeric)
@@ -468,11 +471,12 @@ def _input_columns(policy: ir.Policy, df, scales, wide: bool, periods=None, boun
     if periods is not None:
         exprs.append(_ordinals(policy, periods).alias("·ordinal"))
     ok = []
+    schema = df.schema
     for inp in policy.inputs:
         name = inp.name
         col = pl.col(name)
         if inp.kind in _NUMERIC:
-            x = _as_int(col, df.schema[name], wide)
+            x = _as_int(col, schema[name], wide)
             exprs.append(x.alias(name))
             if bounds is not None and C.proven_valid(inp, bounds[name], scales[name]):
                 continue
@@ -482,7 +486,7 @@ def _input_columns(policy: ir.Policy, df, scales, wide: bool, periods=None, boun
             # every later use is a comparison or a gather; a label not among them has no code,
             # and that row is not well-formed
             labels = tuple(inp.type.labels)
-            code = _label_codes(col, df.schema[name], labels)
+            code = _label_codes(col, schema[name], labels)
             exprs.append(code.alias(name))
             ok.append(code.is_not_null() | col.is_null())
             enums[name] = labels
@@ -503,10 +507,10 @@ def _pick(code, values: list, dtype):
     streaming engine can run it in morsels: a gather from a literal would make it hold every
     column of the query at once); null for a null code."""
     if len(values) <= _FEW_LABELS:
-        out = pl.when(code == pl.lit(0, dtype=CODE)).then(pl.lit(values[0], dtype=dtype))
+        out = pl.when(code == _lit(0, CODE)).then(_lit(values[0], dtype))
         for k, v in enumerate(values[1:], start=1):
-            out = out.when(code == pl.lit(k, dtype=CODE)).then(pl.lit(v, dtype=dtype))
-        return out.otherwise(pl.lit(None, dtype=dtype))
+            out = out.when(code == _lit(k, CODE)).then(_lit(v, dtype))
+        return out.otherwise(_lit(None, dtype))
     return code.replace_strict(list(range(len(values))), values, default=None, return_dtype=dtype)
 
 
@@ -517,11 +521,26 @@ def _label_codes(col, dtype, labels: tuple[str, ...]):
         own = dtype.categories.to_list()
         return _pick(col.to_physical().cast(CODE), [labels.index(x) if x in labels else None for x in own], CODE)
     if dtype == pl.String and len(labels) <= _FEW_LABELS:
-        code = pl.when(col == labels[0]).then(pl.lit(0, dtype=CODE))
+        code = pl.when(col == labels[0]).then(_lit(0, CODE))
         for k, lab in enumerate(labels[1:], start=1):
-            code = code.when(col == lab).then(pl.lit(k, dtype=CODE))
-        return code.otherwise(pl.lit(None, dtype=CODE))
+            code = code.when(col == lab).then(_lit(k, CODE))
+        return code.otherwise(_lit(None, CODE))
     return col.cast(pl.Enum(labels), strict=False).to_physical().cast(CODE)
+
+
+_LITS: dict = {}
+
+
+def _lit(value, dtype):
+    """pl.lit(value, dtype=dtype), made once per (value, type) and reused: a typed literal costs a
+    Series each time it is made, and a plan renders the same few hundreds on every batch."""
+    key = (type(value), value, dtype)
+    e = _LITS.get(key)
+    if e is None:
+        if len(_LITS) > 4096:  # (bounded: a policy's constants are few, a batch's bounds are not)
+            _LITS.clear()
+        e = _LITS[key] = pl.lit(value, dtype=dtype)
+    return e
 
 
 def _value_checks(inp: ir.Input, x, scale: int, wide):
@@ -530,10 +549,10 @@ def _value_checks(inp: ir.Input, x, scale: int, wide):
 
     def lit(v):
         if itype == INT:
-            return pl.lit(Decimal(v), dtype=INT)
+            return _lit(Decimal(v), INT)
         if itype == pl.Int128:
-            return pl.lit(max(min(v, 2 ** 127 - 1), -(2 ** 127)), dtype=pl.Int128)
-        return pl.lit(max(min(v, 2 ** 63 - 1), -(2 ** 63)), dtype=pl.Int64)
+            return _lit(max(min(v, 2 ** 127 - 1), -(2 ** 127)), pl.Int128)
+        return _lit(max(min(v, 2 ** 63 - 1), -(2 ** 63)), pl.Int64)
 
     unit = 10 ** scale
     checks = [pl.lit(True)]
@@ -587,20 +606,31 @@ def score_frame(policy, frame):
     df = to_polars(frame)
     try:
         batch = prepare(p, df)
-        planner = C.Planner(p, batch.scales)
-        requires = planner.requires()
-        plan = planner.plan()
+        requires, plan, history = _plan(policy, batch.scales)
         proven = C.Bounds(batch.bounds, len(batch.df))
         top = proven.largest(plan, [C.BoolV(r) for r in requires])
         wide = "dec" if top is None or top >= C.INT128_SAFE else "i128" if top >= C.INT64_SAFE else "i64"
         if FORCE_INT is not None and (FORCE_INT == "dec" or (FORCE_INT == "i128" and wide != "dec")):
             wide = FORCE_INT  # tests: a wider type than the bounds need (never a narrower one)
         check_keys(p, batch)
-        return _run(p, batch, requires, plan, wide, proven.env if top is not None else {})
+        return _run(p, batch, requires, plan, wide, proven.env if top is not None else {}, history)
     except _Fallback:
         return _python(policy, df)
     except C.Unsupported as e:
         raise EngineLimit(f"the polars engine cannot compute this policy exactly: {e}") from e
+
+
+def _plan(policy, scales: dict):
+    """(the `require` conditions, the plan, whether it reads history) for these input scales:
+    planned once per policy and scales (a pure function of the two, which costs about 1 ms)."""
+    cache = policy.__dict__.setdefault("_polars_plans", {})
+    key = tuple(sorted(scales.items()))
+    if key not in cache:
+        planner = C.Planner(policy.ir, scales)
+        requires = planner.requires()
+        plan = planner.plan()
+        cache[key] = requires, plan, _needs_ordinal(plan)
+    return cache[key]
 
 
 def _needs_ordinal(plan: C.Plan) -> bool:
@@ -618,9 +648,10 @@ def _needs_ordinal(plan: C.Plan) -> bool:
     return any(walk(s.value) for s in plan.steps)
 
 
-def _run(p, batch: Batch, requires, plan, wide, env=None):
+def _run(p, batch: Batch, requires, plan, wide, env=None, history=None):
     data = batch.df
-    history = _needs_ordinal(plan)
+    if history is None:
+        history = _needs_ordinal(plan)
     inputs, ok, enums = _input_columns(p, data, batch.scales, wide, batch.periods if history else None,
                                        batch.bounds)
     texts = ["agent", "period", *(i.name for i in p.inputs if i.kind == "text")]
@@ -707,7 +738,7 @@ def _public(d: ir.Definition, v, wide=True, env=None):
         itype = pl.Int128 if fast else INT
 
         def lit(x):
-            return pl.lit(x, dtype=pl.Int128) if fast else pl.lit(Decimal(x), dtype=INT)
+            return _lit(x, pl.Int128) if fast else _lit(Decimal(x), INT)
         num = pl.col(v.num.name) if dec else pl.col(v.num.name).cast(itype)
         den = pl.col(v.den.name) if dec else pl.col(v.den.name).cast(itype)
         if d.type.repr is ir.Repr.INT:  # a whole number held as a fraction
@@ -725,7 +756,7 @@ def _public(d: ir.Definition, v, wide=True, env=None):
             if not dec:
                 raw = pl.col(v.num.name)
                 return (raw // (10 ** v.scale) if v.scale else raw).cast(pl.Int64)
-            whole = num // pl.lit(Decimal(10) ** v.scale, dtype=INT) if v.scale else num
+            whole = num // _lit(Decimal(10) ** v.scale, INT) if v.scale else num
             return whole.cast(pl.Int64)
         return _as_decimal(pl.col(v.num.name), v.scale, dec)
     if isinstance(v, C.ListV):
