@@ -540,6 +540,58 @@ def test_a_rank_of_fractions_takes_one_window_in_the_bigint_query():
     assert "RANK()" not in wide and "ROWS BETWEEN" in wide
 
 
+def _levels_of(policy, monkeypatch, sink=True, **kw):
+    """The query's columns by level ({name: level}, {name: columns it reads}), as `build` left them."""
+    from sqlglot import exp
+
+    got = {}
+    real = sql._with
+
+    def capture(q, final):
+        got["q"], got["final"] = q, final
+        return real(q, final)
+
+    monkeypatch.setattr(sql, "_with", capture)
+    if not sink:
+        monkeypatch.setattr(sql._Query, "sink", lambda self, final: None)
+    sql.compile_sql(policy.ir, "duckdb", **kw)
+    monkeypatch.undo()
+    q = got["q"]
+    where = {n: lv for lv, placed in q.levels.items() for n, _ in placed}
+    reads = {n: {c.name for c in e.find_all(exp.Column)} & where.keys() for placed in q.levels.values()
+             for n, e in placed}
+    windows = {lv for lv, placed in q.levels.items() if any(e.find(exp.Window) for _, e in placed)}
+    reads["·final"] = {c.name for c in got["final"].find_all(exp.Column)} & where.keys()
+    where["·final"] = max(q.levels) + 1
+    return where, reads, windows
+
+
+@pytest.mark.parametrize("which", CASES)
+def test_each_column_is_made_after_what_it_reads_and_windows_carry_no_more(which, monkeypatch):
+    """`_Query.sink` moves a step read only after a window to after it: every column must still be
+    made at a later level than each column it reads, windows stay where they were, and no window
+    carries more columns than before (team_kpi's carry fewer)."""
+    policy = _load(which)
+    try:
+        sql.compile_sql(policy.ir)
+    except sql.SqlUnsupported as e:
+        pytest.skip(f"not expressible in the columnar plan: {e}")
+    kw = dict(row_id=sql.ROW)
+    where, reads, windows = _levels_of(policy, monkeypatch, **kw)
+    before, _, windows_before = _levels_of(policy, monkeypatch, sink=False, **kw)
+    assert windows == windows_before
+    for n, xs in reads.items():  # (level 0 reads the table's own columns, some of the same name)
+        assert where[n] == 0 or all(where[x] < where[n] for x in xs), n
+
+    def carried(levels, w):  # made before window level w and read after it (·final: the last select)
+        return {x for n, xs in reads.items() if levels[n] > w for x in xs if levels[x] < w}
+
+    for w in windows:
+        assert len(carried(where, w)) <= len(carried(before, w)), w
+    if "team_kpi" in str(which[1]):
+        assert any(len(carried(where, w)) < len(carried(before, w)) for w in windows)
+
+
 def test_a_decimal_column_beyond_bigint_is_read_in_hugeint(no_fallback):
     """The BIGINT query reads a DECIMAL column through DECIMAL(18, s); a value wider than that
     makes it fail (never rounds or wraps), and the HUGEINT query reads it exactly."""

@@ -988,6 +988,40 @@ class _Query:
         return self.lab(v.label)[0], -1
 
     # ── assembling ──
+    def sink(self, final):
+        """Move each computed column that is no window as late as its readers allow, where that
+        carries nothing more: a window carries every column made before it that is read after
+        it, so a step read only after a window is better made after it, when what it reads is
+        carried past the window anyway (read later by something else). Levels stay consistent:
+        a column is made after what it reads and before what reads it."""
+        where = {n: lv for lv, placed in self.levels.items() for n, _ in placed}
+        expr = {n: e for placed in self.levels.values() for n, e in placed}
+        reads = {n: {c.name for c in e.find_all(exp.Column)} & where.keys() for n, e in expr.items()}
+        readers: dict[str, list[str]] = {n: [] for n in where}
+        for n, xs in reads.items():
+            for x in xs:
+                readers[x].append(n)
+        top = max(self.levels)
+        at_end = {c.name for c in final.find_all(exp.Column)} & where.keys()
+        new = dict(where)
+
+        def reached(x, but):  # the last level at which something other than `but` reads x
+            return max([new[r] for r in readers[x] if r != but] + [top + 1] * (x in at_end), default=-1)
+
+        for n in sorted(where, key=lambda n: -where[n]):  # readers before what they read
+            if where[n] == 0 or expr[n].find(exp.Window) is not None or not (readers[n] or n in at_end):
+                continue
+            latest = min([new[r] for r in readers[n]] + [top + 1] * (n in at_end)) - 1
+            for x in reads[n]:
+                latest = min(latest, reached(x, n))
+            new[n] = max(where[n], latest)
+        if new != where:
+            levels: dict[int, list] = {}
+            for lv in sorted(self.levels):
+                for n, e in self.levels[lv]:
+                    levels.setdefault(new[n], []).append((n, e))
+            self.levels = levels
+
     def relations(self):
         """The WITH clause: level 0 from the table, then one relation per level."""
         for lv in range(max(self.levels) + 1):
@@ -1129,6 +1163,7 @@ def build(policy_ir: ir.Policy, dialect: str = "duckdb", table: str = "records",
     if not (in_row_order and dialect == "duckdb" and not q.windowed):
         final = final.order_by(*([_col("_row")] if row_id is not None else [_col("agent"), _col("period")]),
                                copy=False)
+    q.sink(final)
     return _with(q, final)
 
 
