@@ -401,7 +401,7 @@ def prepare(policy: ir.Policy, df):
     scales = {i.name: _scale_of(schema[i.name]) for i in numeric}
     if any(sc > MAX_SCALE for sc in scales.values()):
         raise _Fallback()
-    summary, periods, distinct = _summarise(df, numeric)
+    summary, periods, distinct = summarise(df, numeric)
     _check_batch_level(policy, df, summary, periods)
     bounds = {}
     for i in numeric:
@@ -423,8 +423,9 @@ class Batch:
     distinct: bool  # every (agent, period) key proven distinct (else the exact test decides)
 
 
-def _summarise(df, numeric):
-    """One pass (one select, run in parallel): missing values, the shortest agent, each numeric
+def summarise(df, numeric):
+    """(the summary row by name, the distinct period labels, whether every key is distinct), from
+    one pass (one select, run in parallel; the duckdb engine takes a Polars frame's from here too): missing values, the shortest agent, each numeric
     input's least and greatest value, the distinct period labels, and the number of distinct
     hashes of the (agent, period) keys: equal keys hash equal, so as many hashes as records
     proves no agent twice in a period (fewer only calls for the exact test)."""
@@ -648,10 +649,8 @@ def _needs_ordinal(plan: C.Plan) -> bool:
     return any(walk(s.value) for s in plan.steps)
 
 
-def _run(p, batch: Batch, requires, plan, wide, env=None, history=None):
+def _run(p, batch: Batch, requires, plan, wide, env, history: bool):
     data = batch.df
-    if history is None:
-        history = _needs_ordinal(plan)
     inputs, ok, enums = _input_columns(p, data, batch.scales, wide, batch.periods if history else None,
                                        batch.bounds)
     texts = ["agent", "period", *(i.name for i in p.inputs if i.kind == "text")]

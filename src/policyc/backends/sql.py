@@ -210,12 +210,12 @@ class _Query:
 
     def __init__(self, policy: ir.Policy, dialect: str, table: str, scales: dict, row_id: str | None,
                  strict: bool, types: dict | None = None, narrow: bool = False, keys_proven: bool = False,
-                 bounds: C.Bounds | None = None, checked: frozenset = frozenset()):
+                 bounds: C.Bounds | None = None, checked: frozenset = frozenset(), scaled_out: dict | None = None):
         self.p = policy
         self.keys_proven = keys_proven
         self.checked = checked  # inputs (and "agent") the caller proved valid in every row
         self.trusted: set[str] = set()  # the checked inputs read without a test (typed columns)
-        self.scaled_out: dict | None = None  # see compile_sql
+        self.scaled_out = scaled_out  # see compile_sql
         self.bounds = bounds
         self.types = dict(types or {})
         self.d = _Dialect(dialect, narrow)
@@ -1112,8 +1112,7 @@ def build(policy_ir: ir.Policy, dialect: str = "duckdb", table: str = "records",
         proven = C.Bounds(_scaled_bounds(p, scales, bounds), rows if rows is not None else 2 ** 31)
         proven.largest(plan, [C.BoolV(r) for r in requires])  # every step's range, into its env
     q = _Query(p, dialect, table, scales, row_id, strict=not validate, types=types, narrow=narrow,
-               keys_proven=keys_proven, bounds=proven, checked=checked)
-    q.scaled_out = scaled_out
+               keys_proven=keys_proven, bounds=proven, checked=checked, scaled_out=scaled_out)
     q.read()
     agent = _col("agent")
     if validate:
@@ -1288,7 +1287,7 @@ def score_duckdb(policy, source):
     con = _database(duckdb).cursor()  # a connection of its own: its views and tables are its own
     try:
         path = os.fspath(source) if isinstance(source, (str, os.PathLike)) else None
-        keys = None
+        frame = None
         if path is not None:
             parquet = path.lower().endswith((".parquet", ".pq"))
             reader = "read_parquet(?)" if parquet else (
@@ -1323,9 +1322,9 @@ def score_duckdb(policy, source):
             # Arrow's newest layout (string views) is Polars' own: handed over without a copy
             # (the default layout copies every text column into large strings first)
             con.register(_SOURCE, df.with_row_index(ROW).to_arrow(compat_level=pl.CompatLevel.newest()))
-            keys = df if "agent" in df.columns and "period" in df.columns else None
+            frame = df if "agent" in df.columns and "period" in df.columns else None
         try:
-            return _run(policy, p, con, duckdb, keys)
+            return _run(policy, p, con, duckdb, frame)
         except C.Unsupported as e:
             raise EngineLimit(f"the duckdb engine cannot compute this policy exactly: {e}") from e
     except _Fallback:
@@ -1553,25 +1552,22 @@ def _summary(p: ir.Policy, types: dict, con) -> tuple[int, int, list, dict, Fact
 
 
 def _frame_summary(p: ir.Policy, df) -> tuple[int, int, list, dict, Facts] | None:
-    """`_summary` of a Polars frame whose numeric inputs are all integer or decimal columns,
-    taken by Polars (a third of the time of the DuckDB query, most of which is counting the
-    distinct keys); None for other frames, which `_summary` reads."""
+    """`_summary` of a Polars frame whose numeric inputs are all integer or decimal columns, taken
+    by the Polars engine's `summarise` (a third of the time of the DuckDB query, most of which is
+    counting the distinct keys); None for other frames, which `_summary` reads."""
     import polars as pl
 
-    names = [i.name for i in p.inputs if i.kind in _NUMERIC]
+    from .polars_engine import summarise
+
+    numeric = [i for i in p.inputs if i.kind in _NUMERIC]
     schema = df.schema
-    if any(not (schema[n].is_integer() or isinstance(schema[n], pl.Decimal)) for n in names) \
+    if any(not (schema[i.name].is_integer() or isinstance(schema[i.name], pl.Decimal)) for i in numeric) \
             or schema["agent"] != pl.String or schema["period"] != pl.String:
         return None
-    stats = [(pl.col("agent").hash(1) ^ pl.col("period").hash(2)).n_unique().alias("·keys"),
-             pl.col("period").unique().implode().alias("·periods")]
-    stats += [pl.col("agent").null_count().alias("·agentnull"), pl.col("agent").str.len_bytes().min().alias("·agentlen")]
-    stats += [e for n in names for e in (pl.col(n).min().alias(f"·lo·{n}"), pl.col(n).max().alias(f"·hi·{n}"),
-                                         pl.col(n).null_count().alias(f"·null·{n}"))]
-    row = df.select(stats).row(0, named=True)
-    periods = sorted(x for x in row["·periods"] if x is not None) + [None] * (None in row["·periods"])
+    row, periods, _ = summarise(df, numeric)
+    names = [i.name for i in numeric]
     extremes = {n: (row[f"·lo·{n}"], row[f"·hi·{n}"]) for n in names}
-    facts = Facts(agents_ok=not row["·agentnull"] and (df.height == 0 or bool(row["·agentlen"])),
+    facts = Facts(agents_ok=not row["·null·agent"] and (df.height == 0 or bool(row["·agentlen"])),
                   nulls={n: row[f"·null·{n}"] for n in names}, extremes=extremes)
     return df.height, row["·keys"], periods, _bounds(extremes), facts
 
