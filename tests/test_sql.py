@@ -592,6 +592,66 @@ def test_each_column_is_made_after_what_it_reads_and_windows_carry_no_more(which
         assert any(len(carried(where, w)) < len(carried(before, w)) for w in windows)
 
 
+def _outcome(con, text):
+    try:
+        return con.sql(text).fetchall()
+    except duckdb.Error as e:  # (which row a failing query names first may differ)
+        return type(e).__name__
+
+
+@pytest.mark.parametrize("which", CASES)
+def test_windows_apart_score_as_windows_together(which):
+    """`apart` (the engine's query) makes each window in a relation of the row id and what it
+    reads, and a partition's aggregates in a GROUP BY: the same results (or the same failure) as
+    the windows of the one relation, with and without the in-query checks of keys."""
+    import sqlglot
+    from sqlglot import exp
+
+    policy = _load(which)
+    try:
+        sql.compile_sql(policy.ir)
+    except sql.SqlUnsupported as e:
+        pytest.skip(f"not expressible in the columnar plan: {e}")
+    texts = {(apart, proven): sql.compile_sql(policy.ir, "duckdb", "records", row_id=sql.ROW, pretty=False,
+                                              keys_proven=proven, apart=apart)
+             for apart in (False, True) for proven in (False, True)}
+    # (without the checks of keys, a policy of no cohort or history has no window: fewer examples)
+    windowed = " OVER " in texts[False, True]
+    if not windowed:
+        assert texts[True, True] == texts[False, True]
+    for proven in (False, True):
+        for cte in sqlglot.parse_one(texts[True, proven], read="duckdb").find_all(exp.CTE):
+            windows = list(cte.this.find_all(exp.Window))
+            if windows:  # ordered windows only, beside the row id and nothing carried
+                assert all(w.args.get("order") is not None for w in windows), cte.alias
+                assert not any(x.find(exp.Star) for x in cte.this.expressions), cte.alias
+
+    @settings(PROFILE, max_examples=10 if windowed else 3)
+    @given(batches(policy.ir))
+    def check(records):
+        con = duckdb.connect()
+        con.register("records", frame_of(policy, records).with_row_index(sql.ROW))
+        for proven in (False, True):
+            assert _outcome(con, texts[True, proven]) == _outcome(con, texts[False, proven]), proven
+
+    check()
+
+
+def test_records_with_no_team_are_one_cohort_in_the_engines_query(no_fallback):
+    """A cohort's key may be N/A: those records make one cohort, as in the Python engine, and
+    the GROUP BY joined back on the keys keeps them (a NULL key matches a NULL key)."""
+    policy = policyc.loads("policy nullteam\nperiod month\ncohort team by team\n"
+                           "input team : choice a | b or na\ninput x : count\ninput r : number\n"
+                           "best = max(x over team)\nn = count(over team)\ntotal = sum(x over team)\n"
+                           "place = rank(r over team)\ntop = max((r / x when zero 0) over team)\n")
+    records = [{"agent": f"g{i}", "period": "2026-01", "team": t, "x": x, "r": r}
+               for i, (t, x, r) in enumerate([("a", "3", "1.5"), (None, "5", "2"), ("b", "1", "0.5"),
+                                              (None, "2", "2.5"), ("a", "7", "0.25")])]
+    want = _python_rows(policy, records)
+    assert [w["n"] for w in want] == [2, 2, 1, 2, 2]
+    assert not _problems(want, policy.score_frame(_text_frame(records), engine="duckdb").to_dicts())
+
+
 def test_a_decimal_column_beyond_bigint_is_read_in_hugeint(no_fallback):
     """The BIGINT query reads a DECIMAL column through DECIMAL(18, s); a value wider than that
     makes it fail (never rounds or wraps), and the HUGEINT query reads it exactly."""

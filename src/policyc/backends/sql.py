@@ -210,8 +210,10 @@ class _Query:
 
     def __init__(self, policy: ir.Policy, dialect: str, table: str, scales: dict, row_id: str | None,
                  strict: bool, types: dict | None = None, narrow: bool = False, keys_proven: bool = False,
-                 bounds: C.Bounds | None = None, checked: frozenset = frozenset(), scaled_out: dict | None = None):
+                 bounds: C.Bounds | None = None, checked: frozenset = frozenset(), scaled_out: dict | None = None,
+                 apart: bool = False):
         self.p = policy
+        self.apart = apart and row_id is not None  # see compile_sql
         self.keys_proven = keys_proven
         self.checked = checked  # inputs (and "agent") the caller proved valid in every row
         self.trusted: set[str] = set()  # the checked inputs read without a test (typed columns)
@@ -1025,12 +1027,74 @@ class _Query:
     def relations(self):
         """The WITH clause: level 0 from the table, then one relation per level."""
         for lv in range(max(self.levels) + 1):
-            cols = [exp.alias_(e, _ident(n), copy=False) for n, e in self.levels.get(lv, [])]
+            placed = self.levels.get(lv, [])
             if lv == 0:
-                sel = exp.select(*cols, copy=False).from_(exp.to_table(self.table), copy=False)
+                cols = [exp.alias_(e, _ident(n), copy=False) for n, e in placed]
+                yield "_policyc_0", exp.select(*cols, copy=False).from_(exp.to_table(self.table), copy=False)
+            elif self.apart and any(e.find(exp.Window) is not None for _, e in placed):
+                yield from self.apart_level(lv, placed)
             else:
+                cols = [exp.alias_(e, _ident(n), copy=False) for n, e in placed]
                 sel = exp.select(exp.Star(), *cols, copy=False).from_(exp.to_table(f"_policyc_{lv - 1}"), copy=False)
-            yield f"_policyc_{lv}", sel
+                yield f"_policyc_{lv}", sel
+
+    def apart_level(self, lv: int, placed):
+        """A level with windows, as relations that carry only what each window reads (see
+        `compile_sql`'s `apart`): a column whose windows are all unordered aggregates over one
+        partition (and first values in an order, which pick one row of it) and that reads nothing
+        outside them is an aggregate of a GROUP BY on that partition, joined back on its keys
+        (NULL keys too, as a window's partition holds them); the other windowed columns are made
+        in one relation of the row id and them, joined back on the row id; the rest as usual."""
+        prev = f"_policyc_{lv - 1}"
+        groups: dict[str, tuple[list, list]] = {}
+        ordered, plain = [], []
+        for n, e in placed:
+            wins = list(e.find_all(exp.Window))
+            if not wins:
+                plain.append(exp.alias_(e, _ident(n), copy=False))
+                continue
+            part = wins[0].args.get("partition_by") or []
+            key = "|".join(x.sql() for x in part)
+            grouped = part and all(isinstance(x, exp.Column) for x in part) and all(
+                "|".join(x.sql() for x in (w.args.get("partition_by") or [])) == key and w.args.get("spec") is None
+                and (isinstance(w.this, (exp.Max, exp.Min, exp.Sum, exp.Count)) and w.args.get("order") is None
+                     or isinstance(w.this, exp.FirstValue) and w.args.get("order") is not None)
+                for w in wins) and not any(isinstance(x, exp.Column)
+                                          for x in e.walk(prune=lambda x: isinstance(x, exp.Window)))
+            if not grouped:
+                ordered.append((n, e))
+                continue
+            agg = e.copy()
+            for w in list(agg.find_all(exp.Window)):
+                f = w.this.copy()
+                if isinstance(f, exp.FirstValue):  # the first value of the window's order
+                    f = exp.First(this=exp.Order(this=f.this, expressions=w.args["order"].expressions))
+                if w is agg:
+                    agg = f
+                else:
+                    w.replace(f)
+            groups.setdefault(key, (part, []))[1].append((n, agg))
+        names = [n for _, (_, aggs) in groups.items() for n, _ in aggs] + [n for n, _ in ordered]
+        sel = exp.select(exp.Column(this=exp.Star(), table=exp.to_identifier(prev)), *map(_col, names), *plain,
+                         copy=False).from_(exp.to_table(prev), copy=False)
+        for j, (part, aggs) in enumerate(groups.values()):
+            table = f"_policyc_{lv}g{j}"
+            keys = [f"_g{lv}_{j}_{k}" for k in range(len(part))]
+            yield table, exp.select(*(exp.alias_(x.copy(), _ident(k)) for x, k in zip(part, keys)),
+                                    *(exp.alias_(a, _ident(n)) for n, a in aggs), copy=False) \
+                .from_(exp.to_table(prev), copy=False).group_by(*(x.copy() for x in part), copy=False)
+            on = _and([exp.NullSafeEQ(this=exp.column(k, table, quoted=True),
+                                      expression=exp.column(x.name, prev, quoted=True)) for x, k in zip(part, keys)])
+            sel = sel.join(exp.to_table(table), on=on, join_type="left", copy=False)
+        if ordered:
+            table, rid = f"_policyc_{lv}w", f"_w{lv}_row"
+            yield table, exp.select(exp.alias_(_col("_row"), _ident(rid)),
+                                    *(exp.alias_(e, _ident(n)) for n, e in ordered), copy=False) \
+                .from_(exp.to_table(prev), copy=False)
+            sel = sel.join(exp.to_table(table), on=exp.EQ(this=exp.column(rid, table, quoted=True),
+                                                          expression=exp.column("_row", prev, quoted=True)),
+                           copy=False)
+        yield f"_policyc_{lv}", sel
 
 
 _INT_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "INT", "BIGINT", "HUGEINT", "INT128", "LONG", "SHORT", "BYTE",
@@ -1097,7 +1161,7 @@ def build(policy_ir: ir.Policy, dialect: str = "duckdb", table: str = "records",
           *, validate: bool = True, row_id: str | None = None, types: dict | None = None, narrow: bool = False,
           keys_proven: bool = False, bounds: dict | None = None, rows: int | None = None,
           in_row_order: bool = False, keys_out: bool = True, checked: frozenset = frozenset(),
-          scaled_out: dict | None = None):
+          scaled_out: dict | None = None, apart: bool = False):
     """The scoring query as a sqlglot expression (see `compile_sql`)."""
     if exp is None:
         raise ImportError("the SQL backend needs sqlglot: pip install 'policyc[sql]'")
@@ -1112,7 +1176,7 @@ def build(policy_ir: ir.Policy, dialect: str = "duckdb", table: str = "records",
         proven = C.Bounds(_scaled_bounds(p, scales, bounds), rows if rows is not None else 2 ** 31)
         proven.largest(plan, [C.BoolV(r) for r in requires])  # every step's range, into its env
     q = _Query(p, dialect, table, scales, row_id, strict=not validate, types=types, narrow=narrow,
-               keys_proven=keys_proven, bounds=proven, checked=checked, scaled_out=scaled_out)
+               keys_proven=keys_proven, bounds=proven, checked=checked, scaled_out=scaled_out, apart=apart)
     q.read()
     agent = _col("agent")
     if validate:
@@ -1190,7 +1254,7 @@ def compile_sql(policy_ir: ir.Policy, dialect: str = "duckdb", table: str = "rec
                 types: dict | None = None, pretty: bool = True, narrow: bool = False,
                 keys_proven: bool = False, bounds: dict | None = None, rows: int | None = None,
                 in_row_order: bool = False, keys_out: bool = True, checked: frozenset = frozenset(),
-                scaled_out: dict | None = None) -> str:
+                scaled_out: dict | None = None, apart: bool = False) -> str:
     """The policy as one SQL query over `table` (columns agent, period and every input): one row
     per record with agent, period and every output.
 
@@ -1222,11 +1286,17 @@ def compile_sql(policy_ir: ir.Policy, dialect: str = "duckdb", table: str = "rec
     `scaled_out` (a dict, with `narrow`): a decimal output whose values the bounds keep within
     BIGINT is returned as its integer count of 10^-places (BIGINT), and the dict maps the
     output's name to its places; for a caller that makes the decimals itself.
+    `apart` (with `row_id`, unique in the table): a window does not carry the columns made before
+    it that are read after it. Windows that aggregate a partition (cohort values, and the checks
+    of duplicates and team-level inputs) become a GROUP BY on the partition, joined back on its
+    keys; ordered windows (ranks, history) are made in a relation of the row id and the windowed
+    columns only, joined back on the row id. Faster in DuckDB when the windows would carry many
+    columns; the same results.
     Raises SqlUnsupported for a policy the backend cannot express exactly."""
     return build(policy_ir, dialect, table, scales, validate=validate, row_id=row_id, types=types,
                  narrow=narrow, keys_proven=keys_proven, bounds=bounds, rows=rows,
                  in_row_order=in_row_order, keys_out=keys_out, checked=checked,
-                 scaled_out=scaled_out).sql(dialect=dialect, pretty=pretty)
+                 scaled_out=scaled_out, apart=apart).sql(dialect=dialect, pretty=pretty)
 
 
 def build_validation(policy_ir: ir.Policy, dialect: str = "duckdb", table: str = "records",
@@ -1467,7 +1537,7 @@ def _run(policy, p: ir.Policy, con, duckdb, frame=None):
             cache[key] = compile_sql(p, "duckdb", _SOURCE, scales, row_id=ROW, types=types, pretty=False,
                                      narrow=narrow, keys_proven=proven, bounds=bounds if narrow else None,
                                      rows=2 ** rows.bit_length(), in_row_order=True, keys_out=keys is None,
-                                     checked=checked, scaled_out=places), places
+                                     checked=checked, scaled_out=places, apart=True), places
         query, places = cache[key]
         try:
             out = con.sql(query).pl()
