@@ -1026,6 +1026,10 @@ class _Query:
 
     def relations(self):
         """The WITH clause: level 0 from the table, then one relation per level."""
+        if self.apart:  # the partitions of ordered windows: a GROUP BY on the same keys numbers them
+            self.numbered = {_partition(w) for placed in self.levels.values() for _, e in placed
+                             if _grouped(e) is None for w in e.find_all(exp.Window)}
+            self.numbers: dict[str, str] = {}  # partition → the column of its number, once made
         for lv in range(max(self.levels) + 1):
             placed = self.levels.get(lv, [])
             if lv == 0:
@@ -1040,49 +1044,40 @@ class _Query:
 
     def apart_level(self, lv: int, placed):
         """A level with windows, as relations that carry only what each window reads (see
-        `compile_sql`'s `apart`): a column whose windows are all unordered aggregates over one
-        partition (and first values in an order, which pick one row of it) and that reads nothing
-        outside them is an aggregate of a GROUP BY on that partition, joined back on its keys
-        (NULL keys too, as a window's partition holds them); the other windowed columns are made
-        in one relation of the row id and them, joined back on the row id; the rest as usual."""
+        `compile_sql`'s `apart`): a column whose windows all aggregate one partition (`_grouped`)
+        is an aggregate of a GROUP BY on the partition's keys, joined back on them (NULL keys too,
+        as a window's partition holds them); the other windowed columns are made in one relation
+        of the row id and them, joined back on the row id, and an ordered window over keys a GROUP
+        BY of an earlier level numbered is partitioned by that number (one integer, not the keys'
+        text); the rest as usual."""
         prev = f"_policyc_{lv - 1}"
         groups: dict[str, tuple[list, list]] = {}
         ordered, plain = [], []
         for n, e in placed:
-            wins = list(e.find_all(exp.Window))
-            if not wins:
+            if e.find(exp.Window) is None:
                 plain.append(exp.alias_(e, _ident(n), copy=False))
-                continue
-            part = wins[0].args.get("partition_by") or []
-            key = "|".join(x.sql() for x in part)
-            grouped = part and all(isinstance(x, exp.Column) for x in part) and all(
-                "|".join(x.sql() for x in (w.args.get("partition_by") or [])) == key and w.args.get("spec") is None
-                and (isinstance(w.this, (exp.Max, exp.Min, exp.Sum, exp.Count)) and w.args.get("order") is None
-                     or isinstance(w.this, exp.FirstValue) and w.args.get("order") is not None)
-                for w in wins) and not any(isinstance(x, exp.Column)
-                                          for x in e.walk(prune=lambda x: isinstance(x, exp.Window)))
-            if not grouped:
+            elif (g := _grouped(e)) is None:
+                e = e.copy()
+                for w in e.find_all(exp.Window):
+                    if _partition(w) in self.numbers:
+                        w.set("partition_by", [_col(self.numbers[_partition(w)])])
                 ordered.append((n, e))
-                continue
-            agg = e.copy()
-            for w in list(agg.find_all(exp.Window)):
-                f = w.this.copy()
-                if isinstance(f, exp.FirstValue):  # the first value of the window's order
-                    f = exp.First(this=exp.Order(this=f.this, expressions=w.args["order"].expressions))
-                if w is agg:
-                    agg = f
-                else:
-                    w.replace(f)
-            groups.setdefault(key, (part, []))[1].append((n, agg))
+            else:
+                groups.setdefault(_partition(e.find(exp.Window)), (g, []))[1].append((n, _aggregate(e)))
         names = [n for _, (_, aggs) in groups.items() for n, _ in aggs] + [n for n, _ in ordered]
         sel = exp.select(exp.Column(this=exp.Star(), table=exp.to_identifier(prev)), *map(_col, names), *plain,
                          copy=False).from_(exp.to_table(prev), copy=False)
-        for j, (part, aggs) in enumerate(groups.values()):
+        for j, (key, (part, aggs)) in enumerate(groups.items()):
             table = f"_policyc_{lv}g{j}"
             keys = [f"_g{lv}_{j}_{k}" for k in range(len(part))]
-            yield table, exp.select(*(exp.alias_(x.copy(), _ident(k)) for x, k in zip(part, keys)),
-                                    *(exp.alias_(a, _ident(n)) for n, a in aggs), copy=False) \
-                .from_(exp.to_table(prev), copy=False).group_by(*(x.copy() for x in part), copy=False)
+            cols = [exp.alias_(a, _ident(n)) for n, a in aggs]
+            if key in self.numbered and key not in self.numbers:
+                self.numbers[key] = number = f"_g{lv}_{j}_no"
+                cols.append(exp.alias_(exp.Window(this=exp.RowNumber()), _ident(number)))
+                sel = sel.select(_col(number), copy=False)
+            yield table, exp.select(*(exp.alias_(x.copy(), _ident(k)) for x, k in zip(part, keys)), *cols,
+                                    copy=False).from_(exp.to_table(prev), copy=False) \
+                .group_by(*(x.copy() for x in part), copy=False)
             on = _and([exp.NullSafeEQ(this=exp.column(k, table, quoted=True),
                                       expression=exp.column(x.name, prev, quoted=True)) for x, k in zip(part, keys)])
             sel = sel.join(exp.to_table(table), on=on, join_type="left", copy=False)
@@ -1095,6 +1090,46 @@ class _Query:
                                                           expression=exp.column("_row", prev, quoted=True)),
                            copy=False)
         yield f"_policyc_{lv}", sel
+
+
+def _partition(w) -> str:
+    """A window's partition, as text (windows over the same keys have the same)."""
+    return "|".join(x.sql() for x in (w.args.get("partition_by") or []))
+
+
+def _grouped(e):
+    """The partition's columns if every window of e aggregates that one partition of columns
+    (max, min, sum, count with no order; a first value in an order: a pick of one of its rows)
+    and e reads nothing outside its windows, so that a GROUP BY on them computes e; else None."""
+    wins = list(e.find_all(exp.Window))
+    part = wins[0].args.get("partition_by") or [] if wins else []
+    if not part or not all(isinstance(x, exp.Column) for x in part):
+        return None
+    for w in wins:
+        if _partition(w) != _partition(wins[0]) or w.args.get("spec") is not None:
+            return None
+        if not (isinstance(w.this, (exp.Max, exp.Min, exp.Sum, exp.Count)) and w.args.get("order") is None
+                or isinstance(w.this, exp.FirstValue) and w.args.get("order") is not None):
+            return None
+    # (nodes are shared between expressions: walk down from e, never up through parents)
+    if any(isinstance(x, exp.Column) for x in e.walk(prune=lambda x: isinstance(x, exp.Window))):
+        return None
+    return part
+
+
+def _aggregate(e):
+    """e (`_grouped`) as an aggregate of the GROUP BY: each window's function, a first value
+    as FIRST(x ORDER BY the window's order)."""
+    agg = e.copy()
+    for w in list(agg.find_all(exp.Window)):
+        f = w.this.copy()
+        if isinstance(f, exp.FirstValue):
+            f = exp.First(this=exp.Order(this=f.this, expressions=w.args["order"].expressions))
+        if w is agg:
+            agg = f
+        else:
+            w.replace(f)
+    return agg
 
 
 _INT_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "INT", "BIGINT", "HUGEINT", "INT128", "LONG", "SHORT", "BYTE",
