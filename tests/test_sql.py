@@ -139,7 +139,10 @@ def test_sample_files_score_alike_in_duckdb(sample, tmp_path, no_fallback):
 # ───────────────────────── generated batches ─────────────────────────
 
 @pytest.mark.parametrize("which", CASES)
-def test_generated_batches_score_alike_in_duckdb(which):
+def test_generated_batches_score_alike_in_duckdb(which, monkeypatch):
+    """(With windows set apart, as the engine does from APART_ROWS records on: the shipped
+    samples and the other tests here score small batches, with the windows in the chain.)"""
+    monkeypatch.setattr(sql, "APART_ROWS", 0)
     policy = _load(which)
     try:
         sql.compile_sql(policy.ir)
@@ -639,9 +642,12 @@ def test_windows_apart_score_as_windows_together(which):
     check()
 
 
-def test_records_with_no_team_are_one_cohort_in_the_engines_query(no_fallback):
+@pytest.mark.parametrize("apart", [True, False], ids=["apart", "together"])
+def test_records_with_no_team_are_one_cohort_in_the_engines_query(apart, no_fallback, monkeypatch):
     """A cohort's key may be N/A: those records make one cohort, as in the Python engine, and
-    the GROUP BY joined back on the keys keeps them (a NULL key matches a NULL key)."""
+    the GROUP BY joined back on the keys keeps them (a NULL key matches a NULL key). The engine
+    sets windows apart from APART_ROWS records on."""
+    monkeypatch.setattr(sql, "APART_ROWS", 0 if apart else 10 ** 9)
     policy = policyc.loads("policy nullteam\nperiod month\ncohort team by team\n"
                            "input team : choice a | b or na\ninput x : count\ninput r : number\n"
                            "best = max(x over team)\nn = count(over team)\ntotal = sum(x over team)\n"
@@ -652,6 +658,8 @@ def test_records_with_no_team_are_one_cohort_in_the_engines_query(no_fallback):
     want = _python_rows(policy, records)
     assert [w["n"] for w in want] == [2, 2, 1, 2, 2]
     assert not _problems(want, policy.score_frame(_text_frame(records), engine="duckdb").to_dicts())
+    (query, _), = policy.__dict__["_sql_cache"].values()
+    assert ("GROUP BY" in query) == apart
 
 
 def test_a_decimal_column_beyond_bigint_is_read_in_hugeint(no_fallback):

@@ -1373,6 +1373,11 @@ ROW = "·row"
 CHECKED = "·checked"  # the last column of a query with keys_out=False
 
 
+# from this many records the engine's query sets its windows apart (`compile_sql`): below, the
+# longer query's planning costs more than its windows save (team_kpi: even at ≈ 3·10^4 records)
+APART_ROWS = 2 ** 15
+
+
 class _Fallback(Exception):
     """A row needs the careful reader: hand the batch to the Python engine."""
 
@@ -1563,16 +1568,17 @@ def _run(policy, p: ir.Policy, con, duckdb, frame=None):
     # the query validates every row as it scores (it fails on a bad one, naming it); BIGINT first
     # (HUGEINT for the steps the batch's bounds do not keep within BIGINT), and all HUGEINT if a
     # value overflows it (both checked: never a wrapped or rounded result)
+    apart = rows >= APART_ROWS
     for narrow in (True, False):
         key = (tuple(sorted(scales.items())), tuple(sorted(types.items())), narrow, proven,
                tuple(sorted(bounds.items())) if narrow else None, rows.bit_length() if narrow else None,
-               keys is None, checked)
+               keys is None, apart, checked)
         if key not in cache:
             places: dict = {}
             cache[key] = compile_sql(p, "duckdb", _SOURCE, scales, row_id=ROW, types=types, pretty=False,
                                      narrow=narrow, keys_proven=proven, bounds=bounds if narrow else None,
                                      rows=2 ** rows.bit_length(), in_row_order=True, keys_out=keys is None,
-                                     checked=checked, scaled_out=places, apart=True), places
+                                     checked=checked, scaled_out=places, apart=apart), places
         query, places = cache[key]
         try:
             out = con.sql(query).pl()
@@ -1582,7 +1588,7 @@ def _run(policy, p: ir.Policy, con, duckdb, frame=None):
         if places:  # BIGINT counts of 10^-places: the same integers, read as Decimal(38, places)
             import polars as pl
 
-            out = out.with_columns(out[n].cast(pl.Int128).reinterpret(dtype=pl.Decimal(38, s)) for n, s in places.items())
+            out = out.with_columns(pl.col(n).cast(pl.Int128).reinterpret(dtype=pl.Decimal(38, s)) for n, s in places.items())
         return out if keys is None else keys.hstack(out.drop(CHECKED))
     # a failure: a bad record (the Python engine's reader reports it, word for word), else a limit
     check = compile_validation_sql(p, "duckdb", _SOURCE, scales, row_id=ROW, types=types, pretty=False)
