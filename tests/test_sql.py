@@ -303,6 +303,17 @@ def test_decimal_outputs_come_back_as_the_polars_engine_types_them(no_fallback):
     assert got.schema == big.score_frame(frame, engine="polars").schema
     assert got["large"].to_list() == [Decimal("1234000.00"), Decimal("99999999999999000.00")]
     assert got["small"].to_list() == [Decimal("12.34"), Decimal("999999999999.99")]
+    # a value with no finite decimal (20 places) leaves the query as its HUGEINT count of 10^-20
+    # when the bounds keep that count within 38 digits, else as a DECIMAL(38, 20) of the query
+    frac = policyc.loads("policy frac\nperiod month\ninput a : money\nthird = a / 3\n")
+    for top, scaled in ((2 ** 40, {"third": 20}), (10 ** 17, {"third": 20}), (10 ** 19, {})):
+        places.clear()
+        sql.compile_sql(frac.ir, "duckdb", "t", {"a": 2}, types={"a": "DECIMAL(38,2)"}, narrow=True,
+                        scaled_out=places, bounds={"a": (0, top)}, rows=2)
+        assert places == scaled, top
+    got = frac.score_frame(frame, engine="duckdb")
+    assert got.schema == frac.score_frame(frame, engine="polars").schema
+    assert got["third"].to_list() == [Decimal("4.11333333333333333333"), Decimal("333333333333.33000000000000000000")]
 
 
 # ───────────────────────── bad records, limits, exactness ─────────────────────────

@@ -278,6 +278,16 @@ class _Query:
             top *= max(abs(lo), abs(hi))
         return top < C.INT64_SAFE
 
+    def below(self, node, limit: int) -> bool:
+        """Whether the batch's bounds (when known) keep every value of node within ±(limit − 1)."""
+        if self.bounds is None:
+            return False
+        try:
+            lo, hi = self.bounds.of(node)
+        except C.Unbounded:
+            return False
+        return max(-lo, hi) < limit
+
     def widen(self, *es):
         return [exp.Cast(this=e, to=self.d.hugeint) for e in es]
 
@@ -975,9 +985,15 @@ class _Query:
             e = RATIONAL_PLACES - v.scale  # round half-up at the 20th place (as the Python engine)
             n = C.Mul(v.num, C.pow10(e)) if e >= 0 else v.num
             dd = v.den if e >= 0 else C.Mul(v.den, C.pow10(-e))
+            rounded = C.round_int(n, dd, "half_up")
             with dl.wide():  # num × 10^e needs 128 bits whatever the values
-                k, lk = self.i(C.round_int(n, dd, "half_up"))
+                k, lk = self.i(rounded)
             ref, _ = self.place(k, lk, "o")
+            if self.scaled_out is not None and dl.narrow and self.below(rounded, 10 ** 38):
+                # the HUGEINT count of 10^-20, which DuckDB hands over as DECIMAL(38, 0) (no
+                # 128-bit DECIMAL product per row); the bounds keep it within 38 digits
+                self.scaled_out[d.name] = RATIONAL_PLACES
+                return ref, -1
             return dl.decimal(ref, RATIONAL_PLACES), -1
         if isinstance(v, C.ListV):
             items = []
@@ -1585,10 +1601,12 @@ def _run(policy, p: ir.Policy, con, duckdb, frame=None):
         except duckdb.Error as e:  # (a failure of the BIGINT query: the HUGEINT one decides)
             failure = e
             continue
-        if places:  # BIGINT counts of 10^-places: the same integers, read as Decimal(38, places)
-            import polars as pl
+        if places:  # counts of 10^-places (BIGINT, or HUGEINT as Decimal(38, 0)): the same integers,
+            import polars as pl  # read as Decimal(38, places)
 
-            out = out.with_columns(pl.col(n).cast(pl.Int128).reinterpret(dtype=pl.Decimal(38, s)) for n, s in places.items())
+            out = out.with_columns(
+                (pl.col(n).to_physical() if out.schema[n] == pl.Decimal(38, 0) else pl.col(n).cast(pl.Int128))
+                .reinterpret(dtype=pl.Decimal(38, s)) for n, s in places.items())
         return out if keys is None else keys.hstack(out.drop(CHECKED))
     # a failure: a bad record (the Python engine's reader reports it, word for word), else a limit
     check = compile_validation_sql(p, "duckdb", _SOURCE, scales, row_id=ROW, types=types, pretty=False)
