@@ -316,6 +316,22 @@ def test_decimal_outputs_come_back_as_the_polars_engine_types_them(no_fallback):
     assert got["third"].to_list() == [Decimal("4.11333333333333333333"), Decimal("333333333333.33000000000000000000")]
 
 
+def test_the_engine_reads_its_result_without_a_warning_and_leaves_other_warnings_alone(no_fallback):
+    """The engine fetches its result through a DB-API cursor (`_result`), of which DuckDB warns
+    that it copies the rows: that one warning from this module is ignored, even under a filter
+    that makes every warning an error, and no other is."""
+    import warnings
+
+    policy = policyc.load(POLICIES / "team_kpi_2024.policy")
+    records = _read_sample(POLICIES / "samples" / "team_kpi_2024.csv")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = policy.score_frame(_text_frame(records), engine="duckdb")
+        with pytest.raises(UserWarning):
+            warnings.warn("Arrow output on a DB-API result, from elsewhere", UserWarning, stacklevel=1)
+    assert not _problems(_python_rows(policy, records), got.to_dicts())
+
+
 # ───────────────────────── bad records, limits, exactness ─────────────────────────
 
 
