@@ -125,9 +125,12 @@ def test_sample_scores_alike_in_duckdb(sample, no_fallback):
     compare(policy, records, _text_frame(records))
 
 
+@pytest.mark.parametrize("apart", [False, True], ids=["together", "apart"])
 @pytest.mark.parametrize("sample", SAMPLES[:3] + SAMPLES[-1:], ids=lambda p: p.stem)
-def test_sample_files_score_alike_in_duckdb(sample, tmp_path, no_fallback):
-    """DuckDB reads the CSV file itself (and a Parquet copy of it)."""
+def test_sample_files_score_alike_in_duckdb(sample, apart, tmp_path, no_fallback, monkeypatch):
+    """DuckDB reads the CSV file itself (and a Parquet copy of it); the query then gives agent
+    and period too, with its windows in the chain or set apart (as from APART_ROWS records on)."""
+    monkeypatch.setattr(sql, "APART_ROWS", 0 if apart else 10 ** 9)
     policy = policyc.load(POLICIES / f"{sample.stem}.policy")
     want = _python_rows(policy, _read_sample(sample))
     assert not _problems(want, policy.score_frame(str(sample), engine="duckdb").to_dicts())
