@@ -215,6 +215,10 @@ class _Query:
                  apart: bool = False):
         self.p = policy
         self.apart = apart and row_id is not None  # see compile_sql
+        # with apart: the partitions of ordered windows (made by `relations`, once the levels are
+        # final), and partition → the column of its number, once a GROUP BY on its keys made it
+        self.numbered: set[str] = set()
+        self.numbers: dict[str, str] = {}
         self.keys_proven = keys_proven
         self.checked = checked  # inputs (and "agent") the caller proved valid in every row
         self.trusted: set[str] = set()  # the checked inputs read without a test (typed columns)
@@ -1046,7 +1050,6 @@ class _Query:
         if self.apart:  # the partitions of ordered windows: a GROUP BY on the same keys numbers them
             self.numbered = {_partition(w) for placed in self.levels.values() for _, e in placed
                              if _grouped(e) is None for w in e.find_all(exp.Window)}
-            self.numbers: dict[str, str] = {}  # partition → the column of its number, once made
         for lv in range(max(self.levels) + 1):
             placed = self.levels.get(lv, [])
             if lv == 0:
