@@ -578,6 +578,16 @@ class _Query:
         def at_least(m):
             if m <= 0:
                 return exp.Boolean(this=True)
+            if (streak, m) not in self.memo and m > 1 and self.apart and self.keys_proven:
+                # windows set apart, an agent's periods proven distinct: the records where c holds,
+                # joined with themselves m − 1 periods back (`apart_level`), instead of a window
+                # over every record
+                if (streak, "c") not in self.memo:
+                    self.memo[(streak, "c")] = self.place(c, lc, "k")
+                held, lh = self.memo[(streak, "c")]
+                self.windowed = True  # (joins reorder rows as windows do)
+                mark = exp.Anonymous(this=_STREAK_JOIN, expressions=[held, part[0], o, exp.Literal.number(m)])
+                self.memo[(streak, m)] = self.place(mark, max(lh, self.window_floor - 1), "k")
             if (streak, m) not in self.memo:
                 parts = [c] + [_coalesce(lag(c, j), False) for j in range(1, m)]
                 if m > 1:
@@ -1055,7 +1065,7 @@ class _Query:
             if lv == 0:
                 cols = [exp.alias_(e, _ident(n), copy=False) for n, e in placed]
                 yield "_policyc_0", exp.select(*cols, copy=False).from_(exp.to_table(self.table), copy=False)
-            elif self.apart and any(e.find(exp.Window) is not None for _, e in placed):
+            elif self.apart and any(e.find(exp.Window) is not None or _streak_join(e) for _, e in placed):
                 yield from self.apart_level(lv, placed)
             else:
                 cols = [exp.alias_(e, _ident(n), copy=False) for n, e in placed]
@@ -1072,9 +1082,11 @@ class _Query:
         text); the rest as usual."""
         prev = f"_policyc_{lv - 1}"
         groups: dict[str, tuple[list, list]] = {}
-        ordered, plain = [], []
+        ordered, plain, joined = [], [], []
         for n, e in placed:
-            if e.find(exp.Window) is None:
+            if _streak_join(e):
+                joined.append((n, e))
+            elif e.find(exp.Window) is None:
                 plain.append(exp.alias_(e, _ident(n), copy=False))
             elif (g := _grouped(e)) is None:
                 e = e.copy()
@@ -1085,8 +1097,10 @@ class _Query:
             else:
                 groups.setdefault(_partition(e.find(exp.Window)), (g, []))[1].append((n, _aggregate(e)))
         names = [n for _, (_, aggs) in groups.items() for n, _ in aggs] + [n for n, _ in ordered]
-        sel = exp.select(exp.Column(this=exp.Star(), table=exp.to_identifier(prev)), *map(_col, names), *plain,
-                         copy=False).from_(exp.to_table(prev), copy=False)
+        found = [exp.alias_(_coalesce(exp.column(f"_j{lv}_{j}", f"_policyc_{lv}j{j}", quoted=True), False),
+                            _ident(n), copy=False) for j, (n, _) in enumerate(joined)]
+        sel = exp.select(exp.Column(this=exp.Star(), table=exp.to_identifier(prev)), *map(_col, names), *found,
+                         *plain, copy=False).from_(exp.to_table(prev), copy=False)
         for j, (key, (part, aggs)) in enumerate(groups.items()):
             table = f"_policyc_{lv}g{j}"
             keys = [f"_g{lv}_{j}_{k}" for k in range(len(part))]
@@ -1109,7 +1123,38 @@ class _Query:
             sel = sel.join(exp.to_table(table), on=exp.EQ(this=exp.column(rid, table, quoted=True),
                                                           expression=exp.column("_row", prev, quoted=True)),
                            copy=False)
+        for j, (_, e) in enumerate(joined):
+            # a streak of m periods or more (`streak_compared`): the records where its condition
+            # holds (row id, agent, period ordinal), each kept when the same agent has such a
+            # record in each of the m − 1 periods before, found by semi-joins on (agent, ordinal)
+            held, agent, order, m = e.expressions
+            rows, table = f"_policyc_{lv}f{j}", f"_policyc_{lv}j{j}"
+            yield rows, exp.select(_col("_row"), agent.copy(), order.copy(), copy=False) \
+                .from_(exp.to_table(prev), copy=False).where(held.copy(), copy=False)
+
+            def at(k, x):
+                return exp.column(x.name, f"_k{k}", quoted=True)
+
+            q = exp.select(exp.alias_(at(0, _col("_row")), _ident(f"_j{lv}_{j}_row")),
+                           exp.alias_(exp.Boolean(this=True), _ident(f"_j{lv}_{j}")), copy=False) \
+                .from_(exp.alias_(exp.to_table(rows), "_k0", table=True), copy=False)
+            for k in range(1, int(m.name)):
+                back = _p(exp.Sub(this=at(0, order), expression=exp.Literal.number(k)))
+                q = q.join(exp.alias_(exp.to_table(rows), f"_k{k}", table=True), join_type="semi", copy=False,
+                           on=_and([exp.EQ(this=at(k, agent), expression=at(0, agent)),
+                                    exp.EQ(this=at(k, order), expression=back)]))
+            yield table, q
+            sel = sel.join(exp.to_table(table), join_type="left", copy=False,
+                           on=exp.EQ(this=exp.column(f"_j{lv}_{j}_row", table, quoted=True),
+                                     expression=exp.column("_row", prev, quoted=True)))
         yield f"_policyc_{lv}", sel
+
+
+_STREAK_JOIN = "_policyc_streak"  # a column `apart_level` makes with joins: (condition, agent, ordinal, m)
+
+
+def _streak_join(e) -> bool:
+    return isinstance(e, exp.Anonymous) and e.name == _STREAK_JOIN
 
 
 def _partition(w) -> str:
