@@ -696,7 +696,6 @@ STREAKS = """policy streaks
 period month
 input x : count
 hot = x >= 2
-s = streak(hot)
 three = streak(hot) >= 3
 more_than_one = streak(hot) > 1
 exactly_two = streak(hot) = 2
@@ -706,23 +705,27 @@ not_three = streak(hot) != 3
 """
 
 
+@pytest.mark.parametrize("length", [False, True], ids=["compared", "with-length"])
 @pytest.mark.parametrize("apart", [True, False], ids=["apart", "together"])
-def test_a_streak_compared_with_a_number_is_found_by_joins_when_windows_are_apart(apart, no_fallback, monkeypatch):
+def test_a_streak_compared_with_a_number_is_found_by_joins_when_windows_are_apart(apart, length, no_fallback,
+                                                                                    monkeypatch):
     """With windows set apart and an agent's periods proven distinct, `streak(c) >= m` is found
     by joining the records where c holds with themselves m − 1 periods back (no window over
-    every record); each comparison reads it. A gap of a month ends a streak; the Python engine
-    decides."""
+    every record); each comparison reads it. Where the same level sorts the records by agent
+    and period anyway (here: the streak's length), the comparisons take that window instead.
+    A gap of a month ends a streak; the Python engine decides."""
     monkeypatch.setattr(sql, "APART_ROWS", 0 if apart else 10 ** 9)
-    policy = policyc.loads(STREAKS)
+    policy = policyc.loads(STREAKS + ("s = streak(hot)\n" if length else ""))
     runs = {"a": [3, 2, 5, 2, 0, 2, 2, 2, 2], "b": [2, 2, None, 2, 2, 2, 1, 2, 2], "c": [0, 1, 2, 2, 3, 1, 2, 0, 0]}
     records = [{"agent": a, "period": f"2026-{m + 1:02d}", "x": str(x)}
                for a, xs in runs.items() for m, x in enumerate(xs) if x is not None]  # (b skips March)
     records.reverse()  # (not in period order)
     want = _python_rows(policy, records)
-    assert {w["s"] for w in want} >= {0, 1, 2, 3, 4}
+    assert all({True, False} <= {w[k] for w in want} for k in ("three", "exactly_two", "not_three"))
     assert not _problems(want, policy.score_frame(_text_frame(records), engine="duckdb").to_dicts())
     (query, _), = policy.__dict__["_sql_cache"].values()
-    assert ("SEMI JOIN" in query) == apart
+    assert ("SEMI JOIN" in query) == (apart and not length)
+    assert (" OVER " in query) == (length or not apart)
 
 
 def test_a_decimal_column_beyond_bigint_is_read_in_hugeint(no_fallback):

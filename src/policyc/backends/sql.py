@@ -581,13 +581,16 @@ class _Query:
             if (streak, m) not in self.memo and m > 1 and self.apart and self.keys_proven:
                 # windows set apart, an agent's periods proven distinct: the records where c holds,
                 # joined with themselves m − 1 periods back (`apart_level`), instead of a window
-                # over every record
+                # over every record; the window's form goes along, for a level that sorts the
+                # records by agent and period anyway
                 if (streak, "c") not in self.memo:
                     self.memo[(streak, "c")] = self.place(c, lc, "k")
                 held, lh = self.memo[(streak, "c")]
-                self.windowed = True  # (joins reorder rows as windows do)
-                mark = exp.Anonymous(this=_STREAK_JOIN, expressions=[held, part[0], o, exp.Literal.number(m)])
-                self.memo[(streak, m)] = self.place(mark, max(lh, self.window_floor - 1), "k")
+                back = _p(exp.Sub(this=o, expression=exp.Literal.number(m - 1)))
+                window = _and([held] + [_coalesce(lag(held, j), False) for j in range(1, m)]
+                              + [_coalesce(exp.EQ(this=lag(o, m - 1), expression=back), False)])
+                mark = exp.Anonymous(this=_STREAK_JOIN, expressions=[held, part[0], o, exp.Literal.number(m), window])
+                self.memo[(streak, m)] = self.place(mark, lh, "k")
             if (streak, m) not in self.memo:
                 parts = [c] + [_coalesce(lag(c, j), False) for j in range(1, m)]
                 if m > 1:
@@ -1083,7 +1086,11 @@ class _Query:
         prev = f"_policyc_{lv - 1}"
         groups: dict[str, tuple[list, list]] = {}
         ordered, plain, joined = [], [], []
+        # a streak's joins only where nothing else at this level sorts by agent and period
+        history = {_partition(w) for n, e in placed if not _streak_join(e) for w in e.find_all(exp.Window)}
         for n, e in placed:
+            if _streak_join(e) and e.expressions[1].sql() in history:
+                e = e.expressions[4]
             if _streak_join(e):
                 joined.append((n, e))
             elif e.find(exp.Window) is None:
@@ -1127,7 +1134,7 @@ class _Query:
             # a streak of m periods or more (`streak_compared`): the records where its condition
             # holds (row id, agent, period ordinal), each kept when the same agent has such a
             # record in each of the m − 1 periods before, found by semi-joins on (agent, ordinal)
-            held, agent, order, m = e.expressions
+            held, agent, order, m, _ = e.expressions
             rows, table = f"_policyc_{lv}f{j}", f"_policyc_{lv}j{j}"
             yield rows, exp.select(_col("_row"), agent.copy(), order.copy(), copy=False) \
                 .from_(exp.to_table(prev), copy=False).where(held.copy(), copy=False)
@@ -1150,7 +1157,9 @@ class _Query:
         yield f"_policyc_{lv}", sel
 
 
-_STREAK_JOIN = "_policyc_streak"  # a column `apart_level` makes with joins: (condition, agent, ordinal, m)
+# a column `apart_level` makes with joins, or as its last argument, a window: (condition, agent,
+# ordinal, m, the window's form)
+_STREAK_JOIN = "_policyc_streak"
 
 
 def _streak_join(e) -> bool:
