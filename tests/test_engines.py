@@ -164,6 +164,31 @@ def test_a_bad_record_is_reported_as_the_python_engine_reports_it():
     assert {(i.index, i.field) for i in col.value.errors} == {(2, "refund_rate"), (4, "level"), (5, "late")}
 
 
+@pytest.mark.parametrize("engine", ["python", "polars", "duckdb"])
+def test_an_input_shared_over_a_cohort_with_no_key_is_checked_shop_wide(engine):
+    """`cohort shop` with no `by` is the whole batch of a period: an input `same over shop` must
+    agree across it (it made the generated checker code invalid before), and where it does not,
+    every record of that period is rejected, the message naming the cohort and the period."""
+    if engine == "duckdb":
+        pytest.importorskip("duckdb")
+    policy = policyc.loads(FEATURES["feat_shop_wide"])
+    rows = [("a", "2026-01", "4", "100"), ("b", "2026-01", "6", "100"), ("a", "2026-02", "5", "80"),
+            ("b", "2026-02", "5", "90")]
+    records = [dict(zip(("agent", "period", "x", "pool"), r)) for r in rows]
+    frame = pl.DataFrame(records, schema={k: pl.String for k in records[0]})
+    run = policy.score_batch if engine == "python" else lambda recs: policy.score_frame(frame, engine=engine)
+    with pytest.raises(RecordError) as bad:
+        run(records)
+    assert [(i.index, i.field) for i in bad.value.errors] == [(2, "pool"), (3, "pool")]
+    assert all("differs within shop in period '2026-02': 80 in record 3, 90 in record 4" in str(i)
+               for i in bad.value.errors)
+    want = [r.as_row() for r in policy.score_batch(records[:2])]
+    got = want if engine == "python" else policy.score_frame(frame.head(2), engine=engine).to_dicts()
+    assert [str(g["y"]) for g in got] == ["40.00", "60.00"]  # 100 × 4/10, 100 × 6/10
+    assert [Decimal(str(g["part"])) for g in got] == [Decimal("0.4"), Decimal("0.6")]  # 4/10, 6/10 of the shop
+    assert all(same(w[k], g[k]) for w, g in zip(want, got) for k in w)
+
+
 def test_exact_where_floats_would_not_be():
     """0.1 + 0.2 style sums and a third, exactly."""
     policy = policyc.loads("policy f\nperiod month\ninput a, b : money\n"

@@ -215,6 +215,23 @@ st_ne = streak(s >= 5) != 2
 st_flip = 2 <= streak(g >= B)
 st_any = streak(s >= 5) >= 0
 ''',
+    # one history value read in two phases (a previous of a previous, and the previous itself)
+    "feat_history_nested": '''policy feat_history_nested "feat_history_nested"
+period month
+input s : points in 0..10
+two_back = (previous(previous(s)) when na 0) + (previous(s) when na 1)
+mean3 = mean(s, (previous(s) when na s), (previous(previous(s)) when na s))
+rising = streak(s > (previous(s) when na 10)) >= 2
+''',
+    # a cohort with no key (the whole shop) and an input shared over it
+    "feat_shop_wide": '''policy feat_shop_wide "feat_shop_wide"
+period month
+cohort shop
+input x : points in 0..10
+input pool : money same over shop
+pay y = pool * x / 10 round 0.01
+part = x / sum(x over shop) when zero 0
+''',
     "feat_rational_mix": '''policy feat_rational_mix "feat_rational_mix"
 period month
 input a, b : count

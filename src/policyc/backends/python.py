@@ -107,7 +107,9 @@ class PythonBackend:
             self.local[d.name] = py_name("d", i, d.name)
             self.types[d.name] = d.type
             n += 1
-        self.aggs: dict[tuple, tuple[int, str, int]] = {}  # key → (slot, local, phase)
+        # key → (slot, local, the first phase that reads it: its value is computed before that
+        # phase runs, and read by every later phase that uses it too)
+        self.aggs: dict[tuple, tuple[int, str, int]] = {}
         for d in policy.definitions:
             for node in ir.walk(d.expr):
                 if isinstance(node, (ir.Aggregate, ir.History)):
@@ -115,6 +117,8 @@ class PythonBackend:
                     if key not in self.aggs:
                         self.aggs[key] = (n, f"g{len(self.aggs)}", d.phase)
                         n += 1
+                    elif d.phase < self.aggs[key][2]:
+                        self.aggs[key] = (*self.aggs[key][:2], d.phase)
         self.width = n
         self.ranges = Ranges(policy)
 
@@ -337,7 +341,7 @@ class PythonBackend:
             for name in used:
                 w.line(f"{self.local[name]} = e[{self.slots[name]}]")
             for key, (slot, local, ph) in self.aggs.items():
-                if ph == phase and self.uses_agg(defs, key):
+                if ph <= phase and self.uses_agg(defs, key):
                     w.line(f"{local} = e[{slot}]")
         for d in defs:
             target = self.local[d.name]
@@ -424,10 +428,10 @@ class PythonBackend:
                 continue
             # a team-level input must agree within the cohort; when it does not, no record of that
             # team and period can be scored (nobody knows which value is right), so all are rejected
-            keyslots = ", ".join(f"e[{self.slots[k]}]" for k in c.keys)
+            key = "".join(f"{x}, " for x in ["e[1]", *(f"e[{self.slots[k]}]" for k in c.keys)])
             w.line("members = {}")
             w.line("for index, e in envs:")
-            w.line(f"    members.setdefault((e[1], {keyslots},), []).append((index, e))")
+            w.line(f"    members.setdefault(({key.rstrip()}), []).append((index, e))")
             w.line("for k, group in members.items():")
             for inp in shared:
                 s_ = self.slots[inp.name]
@@ -438,8 +442,8 @@ class PythonBackend:
                 w.line("        seen_text = ', '.join('%s in record %d' % (_fmt(v), i + 1) for v, i in values.items())")
                 w.line("        for index, e in group:")
                 w.line(f"            issues.append(RecordIssue(index, e[0], e[1], {py_literal(inp.name)}, "
-                       f"'team-level input differs within %s %r in period %r: %s' % "
-                       f"({py_literal(c.name)}, k[1] if len(k) > 1 else '', e[1], seen_text)))")
+                       f"'team-level input differs within %s%s in period %r: %s' % "
+                       f"({py_literal(c.name)}, ''.join(' %r' % (x,) for x in k[1:]), e[1], seen_text)))")
         w.line("if issues:")
         w.line("    issues.sort(key=lambda x: x.index)")
         w.line("    raise RecordError(issues)")
