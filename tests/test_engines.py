@@ -527,3 +527,124 @@ def test_a_fraction_longer_than_20_places_is_shown_to_20_places_by_every_engine(
                     Decimal("0.00000095367431640625"), Decimal("0.00000000000001048576"),
                     Decimal("0.00000035762786865234")]
     compare(policy, records, frame_of(policy, records), engine)
+
+
+# ───────────────────────── frames and files of every kind, alike ─────────────────────────
+
+ENGINES = ["python", "polars", "duckdb"]
+
+
+def _outcome(policy, frame, engine):
+    """The scored frame's rows, or the rejection's lines, of one engine (DuckDB skipped when absent)."""
+    if engine == "duckdb":
+        pytest.importorskip("duckdb")
+    try:
+        return policy.score_frame(frame, engine=engine).rows()
+    except RecordError as e:
+        return [str(i) for i in e.errors]
+
+
+def _taobao_frame(n=3):
+    return pl.read_csv(POLICIES / "samples" / "taobao_aftersales.csv", infer_schema_length=0).head(n)
+
+
+def test_a_float32_column_is_read_by_its_shortest_text_by_every_engine():
+    """0.05 held as a Float32 is 0.0500000007… in binary: every engine reads the value it names,
+    0.05 (a refund rate of exactly 5% is the 30-point row), as the columnar engines always did."""
+    policy = _policy(POLICIES / "taobao_aftersales.policy")
+    frame = _taobao_frame().with_columns(pl.lit(0.05, pl.Float32).alias("refund_rate"))
+    got = {e: _outcome(policy, frame, e) for e in ENGINES}
+    assert got["python"] == got["polars"] == got["duckdb"]
+    assert policy.score_frame(frame, engine="python")["refund"].to_list() == [30, 30, 30]
+    pytest.importorskip("pandas")
+    assert _outcome(policy, frame.to_pandas(), "python") == got["polars"]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_pandas_column_of_mixed_types_is_rejected_by_the_cell(engine):
+    """A column holding numbers and text (as read from a sheet) cannot be typed by Arrow: the
+    bad cell is reported as for records, never Arrow's own error."""
+    pytest.importorskip("pandas")
+    policy = _policy(POLICIES / "taobao_aftersales.policy")
+    frame = _taobao_frame().to_pandas()
+    frame["late"] = [1, "x", None]
+    got = _outcome(policy, frame, engine)
+    assert got == ["record 2 (agent '王芳', period '2026-11'): field 'late': wrong type: string 'x' is not a decimal "
+                   "number", "record 3 (agent '李娜', period '2026-11'): field 'late': missing value"]
+
+
+@pytest.mark.parametrize("precision", [20, 40])
+@pytest.mark.parametrize("engine", ENGINES)
+def test_an_arrow_decimal256_column_is_read(engine, precision):
+    """Polars has no 256-bit decimal (it aborts on one): such a column is read as a 128-bit
+    decimal when its precision allows, else as its text."""
+    import pyarrow as pa
+
+    policy = _policy(POLICIES / "taobao_aftersales.policy")
+    table = _taobao_frame().with_columns(pl.col("late").cast(pl.Int64)).to_arrow()
+    at = table.schema.get_field_index("late")
+    table = table.set_column(at, "late", table.column("late").cast(pa.decimal256(precision, 0)))
+    want = _outcome(policy, _taobao_frame(), "python")
+    assert _outcome(policy, table, engine) == want
+
+
+def test_an_empty_label_cell_is_a_missing_value():
+    policy = _policy(POLICIES / "taobao_aftersales.policy")
+    frame = _taobao_frame(1).with_columns(pl.lit(None, pl.String).alias("level"))
+    assert _outcome(policy, frame, "python") == [
+        "record 1 (agent '张伟', period '2026-11'): field 'level': missing value (expected one of normal, senior, lead)"]
+    assert _outcome(policy, frame, "polars") == _outcome(policy, frame, "python")
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_numbers_with_more_places_than_their_values_need_are_still_scored(engine):
+    """Counts held as floats (40.0) are whole numbers, and amounts in Decimal(20, 4) that are
+    whole cents need 2 places: read so, team_kpi's 20-place fractions stay within 38 digits
+    (read at their column's places they did not, and the engine refused the batch)."""
+    policy = _policy(POLICIES / "team_kpi_2024.policy")
+    base = pl.read_csv(POLICIES / "samples" / "team_kpi_2024.csv", infer_schema_length=0)
+    numeric = [i.name for i in policy.ir.inputs if i.kind in ("count", "percent", "duration", "money", "points", "number")]
+    for frame in (base.with_columns(pl.col(["good_reviews", "paid_amount", "paid_items", "inquiries"]).cast(pl.Float64)),
+                  base.with_columns(pl.col(numeric).cast(pl.Decimal(20, 4)))):
+        assert _outcome(policy, frame, engine) == _outcome(policy, frame, "python")
+
+
+def test_json_values_of_the_wrong_type_are_reported_alike_by_every_engine(tmp_path, capsys):
+    """A JSON number where text or a label is wanted, or a list where a number is: the columnar
+    engines would read its text ("123" as an agent); the batch goes to the Python engine's
+    reader instead, which names it, whatever the engine asked for."""
+    import json
+
+    source = (POLICIES / "samples" / "team_kpi_2024.jsonl").read_text(encoding="utf-8").splitlines()
+    for field, value, reason in [("agent", 123, "the agent must be a non-empty text"),
+                                 ("team", 1, "wrong type: int is not text"),
+                                 ("role", 1, "wrong type: int is not a label"),
+                                 ("unreplied", [1], "wrong type: list is not a number")]:
+        records = [json.loads(line) for line in source]
+        records[0][field] = value
+        path = tmp_path / f"{field}.jsonl"
+        path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n", encoding="utf-8")
+        outs = [_cli(capsys, "score", str(POLICIES / "team_kpi_2024.policy"), str(path), "--engine", e)
+                for e in ENGINES if e != "duckdb" or _has("duckdb")]
+        assert all(o[0] == 2 and o[1] == "" for o in outs), field
+        assert len({o[2] for o in outs}) == 1 and reason in outs[0][2], outs[0][2]
+
+
+def _has(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+def test_duckdb_reads_a_csv_file_with_a_title_line_as_policyc_does(tmp_path):
+    """DuckDB's CSV sniffer would skip a title line above the header; policyc's reader refuses
+    the file, and so does the duckdb engine (it hands the file to that reader)."""
+    pytest.importorskip("duckdb")
+    from policyc.records import InputError
+
+    path = tmp_path / "titled.csv"
+    path.write_text("淘宝售后 2026年11月 考核表\n" + (POLICIES / "samples" / "taobao_aftersales.csv").read_text(
+        encoding="utf-8-sig"), encoding="utf-8")
+    policy = _policy(POLICIES / "taobao_aftersales.policy")
+    with pytest.raises(InputError, match="line 2: this row has 16 cell"):
+        policy.score_frame(str(path), engine="duckdb")

@@ -244,9 +244,11 @@ def _is_parquet(args) -> bool:
                                                str(args.records).lower().endswith((".parquet", ".pq")))
 
 
-def _read_frame(args):
+def _read_frame(args, policy=None):
     """The records as a Polars frame for the columnar engines: CSV cells and JSON values as text
-    (their exact decimal text), Parquet columns as stored."""
+    (their exact decimal text), Parquet columns as stored. A JSON value whose text would read
+    otherwise than the value (a number where text or a label is wanted, a list, an object)
+    leaves the records to the Python engine, whose reader names it."""
     import polars as pl
 
     from .records import InputError, read_records
@@ -268,12 +270,22 @@ def _read_frame(args):
     if not records or not all(isinstance(r, dict) for r in records):
         return records, None  # not a table of records: the Python engine reports it precisely
 
-    def text(v):
+    from decimal import Decimal
+
+    kinds = ("count", "percent", "duration", "money", "points", "number")  # (inputs read as numbers)
+    numeric = {i.name for i in policy.ir.inputs if i.kind in kinds} if policy is not None else set(names)
+
+    def text(v, n):
         if v is None or isinstance(v, (str, bool)):
             return v
+        if n not in numeric or not isinstance(v, (int, float, Decimal)):
+            raise ValueError(n)
         return str(v) if not isinstance(v, float) else repr(v)
 
-    data = {n: [text(r.get(n)) if n in r else None for r in records] for n in names}
+    try:
+        data = {n: [text(r.get(n), n) if n in r else None for r in records] for n in names}
+    except ValueError:
+        return records, None
     if any(isinstance(v, bool) for col in data.values() for v in col) or \
             any(n not in r for r in records for n in names):
         return records, None  # mixed types or missing fields: the Python engine reports them precisely
@@ -395,7 +407,9 @@ def _parquet_records(args):
     records, frame = _read_frame(args)
     if frame is None:
         return None, None, EXIT_INPUT
-    return policy, frame.to_dicts(), EXIT_OK
+    from .backends.polars_engine import records_of
+
+    return policy, records_of(frame), EXIT_OK
 
 
 def _score_columnar(args, fmt):
@@ -421,11 +435,13 @@ def _score_columnar(args, fmt):
         return status, None
     with _progress() as progress:
         progress.stage(f"reading {args.records}")
-        records, frame = _read_frame(args)
+        records, frame = _read_frame(args, policy)
         if records is None and frame is None:
             return EXIT_INPUT, None
         if frame is None or (args.engine == "auto" and len(frame) < AUTO_COLUMNAR):
-            return None, records if records is not None else frame.to_dicts()
+            from .backends.polars_engine import records_of
+
+            return None, records if records is not None else records_of(frame)
         return _score_frame(args, fmt, policy, frame, progress), None
 
 

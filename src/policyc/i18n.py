@@ -668,6 +668,8 @@ MESSAGES = Catalogue("message", [
       "`esle` cannot come here; did you mean `else`?"),
     E("`{x}` is not a unit policyc knows: {hint}", "`{x}` 不是 policyc 认识的单位：{hint}",
       "`元` is not a unit policyc knows: money is a plain number: `2000`, not `2000元`", hint=_UNIT_HINT),
+    E("a table (`{t}`) must be the whole formula of its definition", "表格（`{t}`）必须单独构成一个定义的整个公式",
+      "a table (`first complaints: …`) must be the whole formula of its definition"),
     E("two values with no operator between them: `{a}` and `{b}`", "两个值之间没有运算符：`{a}` 和 `{b}`",
       "two values with no operator between them: `5` and `late`"),
     E('this string is closed with a curly quote `{q}`; close it with a straight quote `"`',
@@ -682,6 +684,8 @@ MESSAGES = Catalogue("message", [
       "`；` is a full-width semicolon; policyc has no use for it", what=_LOOKALIKE),
     E('`{ch}` is {what}; quoted text uses straight double quotes: `"…"`', '`{ch}` 是{what}；引号里的文字要用直双引号：`"…"`',
       '`“` is a curly quote; quoted text uses straight double quotes: `"…"`', what=_LOOKALIKE),
+    E("`{ch}` is {what}; write the values without brackets", "`{ch}` 是{what}；列出取值时不要加括号",
+      "`{` is a curly bracket; write the values without brackets", what=_LOOKALIKE),
     E("`{ch}` is {what}; use {use}", "`{ch}` 是{what}；请用{use}", "`，` is a full-width comma; use `,`",
       what=_LOOKALIKE, use=_USE),
     E("an invisible character ({code}, {name}) is here", "这里有一个看不见的字符（{code}，{name}）",
@@ -866,6 +870,8 @@ MESSAGES = Catalogue("message", [
       "this file says it is rejected with E310, but the policy checks clean",
       codes=lambda t: t, problem=lambda t: {"the policy checks clean": "方案检查通过了", "it gives no reason": "没有写原因"}.get(
           t, ("它有 " + t[len("it has "):]) if t.startswith("it has ") else None)),
+    E("`{x}` is worth {n} pts, but it can never score more than {m}", "`{x}` 满分是 {n} 分，但它最多只能得到 {m} 分",
+      "`attendance` is worth 30 pts, but it can never score more than 10"),
     E("before its bounds, `{x}` can be anywhere in {values}; the bounds decide for the records outside them",
       "在限定上下限之前，`{x}` 可以是 {values} 中的任何值；超出范围的记录由上下限决定",
       "before its bounds, `total` can be anywhere in (-∞, ∞); the bounds decide for the records outside them",
@@ -935,6 +941,7 @@ MESSAGES = Catalogue("message", [
 ])
 
 LABELS = Catalogue("label", [
+    E("a table cannot come here", "这里不能写表格"),
     E("here", "这里"),
     E("not expected here", "这里不应出现"),
     E("more was expected", "后面还缺内容"),
@@ -1020,6 +1027,7 @@ LABELS = Catalogue("label", [
     E("does not line up with line {n}", "和第 {n} 行没有对齐", "does not line up with line 8"),
     E("expectation not met", "与声明不符"),
     E("bounds apply", "上下限起作用"),
+    E("never reaches {n}", "永远达不到 {n}", "never reaches 30"),
     E("same result as the row before", "结果与上一行相同"),
     E("out of order with the row before", "与上一行的先后不符"),
     E("second one", "第二个"),
@@ -1040,6 +1048,8 @@ LABELS = Catalogue("label", [
 ])
 
 NOTES = Catalogue("note", [
+    E("`{a}` uses `items` here, the sum of every item, `{b}` included", "`{a}` 在这里用了 `items`，即所有考核项之和，其中也包括 `{b}`",
+      "`bonus` uses `items` here, the sum of every item, `bonus` included"),
     E("the first one", "第一个"),
     E("the rejection is expected here", "这里要求记录被拒绝"),
     E("first given here", "第一次写在这里"),
@@ -1057,6 +1067,12 @@ NOTES = Catalogue("note", [
 ])
 
 SUGGESTIONS = Catalogue("suggestion", [
+    E("an item cannot depend on `items`, even through another value (it would depend on itself): name the other "
+      "items instead (`{ex}`)", "考核项不能依赖 `items`，经由别的值间接依赖也不行（那样它会依赖自己）：请直接写出其他考核项（`{ex}`）",
+      "an item cannot depend on `items`, even through another value (it would depend on itself): name the other "
+      "items instead (`base + quality`)"),
+    E("define the table on its own, `{a}`, and use `{b}` in this formula", "把表格单独定义为 `{a}`，再在这个公式里使用 `{b}`",
+      "define the table on its own, `let part = first complaints: …`, and use `part` in this formula"),
     E("add `given NAME = VALUE, …` for the record, or `from` another example",
       "为记录写上 `given NAME = VALUE, …`，或用 `from` 以另一个例子为起点"),
     E("give each record its own `agent` (or `period`)", "给每条记录写上各自的 `agent`（或 `period`）"),
@@ -1134,6 +1150,7 @@ SUGGESTIONS = Catalogue("suggestion", [
       use=_USE),
     E("replace it with {use}", "换成{use}", "replace it with `,`", use=_USE),
     E("delete it", "删掉它"),
+    E("delete it: `{fixed}`", "删掉它：`{fixed}`", "delete it: `input standout : points in 0 or 2..5`"),
     E("replace it with `{r}` (switch the keyboard to English input)", "换成 `{r}`（把输入法切换到英文）",
       "replace it with `A` (switch the keyboard to English input)"),
     E("write `not` (or `!=` for “not equal”)", "写成 `not`（“不等于”写 `!=`）"),
@@ -1192,6 +1209,12 @@ SUGGESTIONS = Catalogue("suggestion", [
       "把各行按阈值从最严到最宽排列（`{a}` 放在 `{b}` 前面）",
       "order the rows from the strictest threshold to the loosest (`>= 5` before `>= 3`)"),
     E("correct an item's maximum or the declared total", "请改正某个考核项的满分，或者声明的总分"),
+    E("a cap (`at most`) applies to the whole formula before it: to cap one term only, put the term and its cap "
+      "in parentheses (`{ex}`)",
+      "上限（`at most`）作用于它前面的整个公式：如果只想给其中一项设上限，请把这一项和它的上限一起放进括号（`{ex}`）",
+      "a cap (`at most`) applies to the whole formula before it: to cap one term only, put the term and its cap "
+      "in parentheses (`30 - (5 per late at most 10)`)"),
+    E("check the formula's values, or declare the maximum the item can reach", "请检查公式的取值，或者把满分声明为这一项实际能达到的分数"),
     E("make the weights add up to 100% (N/A criteria are re-scaled automatically)",
       "让权重加起来正好是 100%（为 N/A 的指标会自动按比例重新分配）"),
     E("check this row's result; if intended, say so with `{ex}`", "请检查这一行的结果；如果是有意的，请用 `{ex}` 注明",
@@ -1214,6 +1237,7 @@ SUMMARIES = Catalogue("summary", [
     E("an example record that misses inputs", "例子的记录缺少输入项"),
     E("an example whose records or `from` cannot be resolved", "例子的记录或 `from` 无法确定"),
     E("an example with no `expect` line", "没有 `expect` 行的例子"),
+    E("an item that can never reach its maximum", "永远拿不到满分的考核项"),
     E("the text is not valid policy syntax", "文本不符合方案的语法"),
     E("indentation or line layout is wrong", "缩进或分行有误"),
     E("a string is not closed on its line", "字符串在本行没有结束"),

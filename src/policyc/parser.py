@@ -1093,6 +1093,11 @@ def _rule_two_values(c: _Ctx) -> Diagnostic | None:
     if not ops:
         return None
     a, b = c.prev.value, c.tok.value
+    if c.prev_kind == "NAME" and a in ("first", "table", "by") and c.kind == "NAME" and not c.defined_at(a):
+        # (`40 + first complaints: …`: a table written inside a formula)
+        return _diag("E001", f"a table (`{a} {b}: …`) must be the whole formula of its definition", c.span(c.prev),
+                     "a table cannot come here", f"define the table on its own, `let part = {a} {b}: …`, "
+                     "and use `part` in this formula")
     if c.prev_kind == "NAME" and a in (*_FORMULA_WORDS, "per", "of") and not c.defined_at(a):
         before = c.real[-2] if len(c.real) > 1 else None
         what, example = _MISSING_AFTER.get(_tkind(before), (None, None))
@@ -1313,6 +1318,17 @@ _SPECIAL = {
 }
 
 
+def _line_reads(text: str, start: int, end: int, line: str) -> bool:
+    """Whether the text reads through the line at [start, end) once that line is `line` (a later
+    mistake does not count)."""
+    try:
+        _lark().parse(text[:start] + line + text[end:] + "\n")
+    except Exception as e:  # (the grammar's and the layout's errors carry the line they stop at)
+        stop = getattr(e, "line", None)
+        return isinstance(stop, int) and stop > text.count("\n", 0, start) + 1
+    return True
+
+
 def _character_diagnostic(text: str, file: str, pos: int) -> Diagnostic:
     ch = text[pos] if 0 <= pos < len(text) else ""
     span = _pos_span(text, file, pos)
@@ -1355,12 +1371,24 @@ def _character_diagnostic(text: str, file: str, pos: int) -> Diagnostic:
         else:
             message = f"`{ch}` is {what}; use {shown}"
         line_start = text.rfind("\n", 0, pos) + 1
-        line = text[line_start:line_end if line_end >= 0 else len(text)]
-        fixed = re.sub(r"  +", " ", "".join(_LOOKALIKES.get(x, (x,))[0] or x for x in line).strip())
-        suggestion = f"replace it with {shown}" + (f": `{fixed}`" if len(fixed) <= 70 and fixed else "")
+        end = line_end if line_end >= 0 else len(text)
+        line = text[line_start:end]
+        replaced = "".join(_LOOKALIKES.get(x, (x,))[0] or x for x in line)
+        label = f"write {shown}" if repl != " " else "not a space"
+        if ch in "[]{}" and not _line_reads(text, line_start, end, replaced):
+            # (a domain is written without brackets: `in 0 or 2..5`, not `in (0) or 2..5`)
+            bare = "".join("" if x in "[]{}" else x for x in line)
+            if _line_reads(text, line_start, end, bare):
+                replaced, label = bare, "delete this"
+                message = f"`{ch}` is {what}; write the values without brackets"
+                shown = "nothing"
+        fixed = re.sub(r"  +", " ", replaced.strip())
+        reads = _line_reads(text, line_start, end, replaced)  # (never suggest a line that does not read)
+        suggestion = ("delete it" if shown == "nothing" else f"replace it with {shown}") + \
+            (f": `{fixed}`" if len(fixed) <= 70 and fixed and reads else "")
         if repl == " " and not line[:pos - line_start].strip(" \t\u3000\u00a0"):
             suggestion = "indent with ordinary spaces only"
-        return _diag("E004", message, span, f"write {shown}" if repl != " " else "not a space", suggestion)
+        return _diag("E004", message, span, label, suggestion)
     code = f"U+{ord(ch):04X}" if ch else ""
     if ch in _INVISIBLE or (ch and unicodedata.category(ch) in ("Cc", "Cf", "Zs", "Zl", "Zp")):
         name = unicodedata.name(ch, "control character").lower() if ch != "\r" else "carriage return"

@@ -253,6 +253,8 @@ def read_label(v, labels):
         return v
     if isinstance(v, str):
         raise _Bad("unknown label %r; expected one of %s" % (v, ", ".join(labels)))
+    if v is None:
+        raise _Bad("missing value (expected one of %s)" % ", ".join(labels))
     raise _Bad("wrong type: %s is not a label (expected one of %s)" % (type(v).__name__, ", ".join(labels)))
 
 

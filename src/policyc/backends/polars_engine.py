@@ -319,10 +319,42 @@ def to_polars(frame):
         return frame
     mod = type(frame).__module__
     if mod.startswith("pandas"):
-        return pl.from_pandas(frame)
+        try:
+            return pl.from_pandas(frame)
+        except Exception:  # (pyarrow's ArrowInvalid, ArrowTypeError: a column of mixed types, as read from a sheet)
+            return _mixed_pandas(frame)
     if mod.startswith("pyarrow"):
-        return pl.from_arrow(frame)
+        return pl.from_arrow(_arrow_polars_reads(frame))
     raise TypeError(f"score_frame takes a Polars, pandas or Arrow frame, not {type(frame).__name__}")
+
+
+def _mixed_pandas(frame):
+    """A pandas frame with columns Arrow cannot type: those columns keep their Python values
+    (Object, which no columnar engine reads, so the Python engine's reader names every bad cell,
+    as for records); a missing cell (None, NaN) is None, as `from_pandas` makes it."""
+    import math
+
+    cols = []
+    for name in frame.columns:
+        try:
+            cols.append(pl.from_pandas(frame[name]).alias(str(name)))
+        except Exception:
+            values = [None if v is None or (isinstance(v, float) and math.isnan(v)) else v for v in frame[name].tolist()]
+            cols.append(pl.Series(str(name), values, dtype=pl.Object))
+    return pl.DataFrame(cols)
+
+
+def _arrow_polars_reads(frame):
+    """An Arrow table or batch with its 256-bit decimals as Polars reads them (Polars has none,
+    and aborts on them): as 128-bit decimals when their precision allows, else as their text."""
+    import pyarrow as pa
+
+    schema = getattr(frame, "schema", None)
+    if schema is None or not any(pa.types.is_decimal256(f.type) for f in schema):
+        return frame
+    types = [pa.decimal128(f.type.precision, f.type.scale) if pa.types.is_decimal256(f.type) and f.type.precision <= 38
+             else pa.string() if pa.types.is_decimal256(f.type) else f.type for f in schema]
+    return frame.cast(pa.schema([f.with_type(t) for f, t in zip(schema, types)]))
 
 
 _NUMERIC = ("count", "percent", "duration", "money", "points", "number")
@@ -347,8 +379,10 @@ def _parse_text_numbers(df, policy: ir.Policy):
             raise _Fallback()
         col = pl.col(inp.name)
         text = col.cast(pl.String) if dtype != pl.String else col.str.strip_chars()
+        # (the places a value needs, trailing zeros aside: "40.0" is the count 40, as the Python
+        # engine and DuckDB read it; reading it with one place would be exact, but wider)
         plain, scale = df.select(text.str.contains(r"^-?[0-9]+(\.[0-9]+)?$").fill_null(True).all().alias("a"),
-                                 text.str.extract(r"\.([0-9]+)$").str.len_chars().max().alias("b")).row(0)
+                                 text.str.extract(r"\.([0-9]*?)0*$").str.len_chars().max().alias("b")).row(0)
         scale = scale or 0
         if not plain or scale > MAX_SCALE:
             raise _Fallback()
@@ -603,8 +637,37 @@ def score_frame(policy, frame):
     """Score a frame of records (validation included); return a Polars frame of the outputs."""
     if pl is None:
         raise ImportError("the polars engine needs Polars: pip install 'policyc[polars]'")
-    p: ir.Policy = policy.ir
     df = to_polars(frame)
+    try:
+        return _score(policy, df)
+    except EngineLimit:
+        narrower = _fewest_places(policy.ir, df)  # a decimal column wider than its values need
+        if narrower is None:
+            raise
+        return _score(policy, narrower)
+
+
+def _fewest_places(p: ir.Policy, df):
+    """The frame with each decimal input column at the fewest places its values need (Decimal(38,
+    4) values that are all whole cents, read at 2 places, keep the exact arithmetic 2 places
+    narrower per factor), or None if no column can be narrowed."""
+    cols = [i.name for i in p.inputs if i.kind in _NUMERIC and isinstance(df.schema[i.name], pl.Decimal)
+            and df.schema[i.name].scale > 0]
+    if not cols:
+        return None
+    whole = df.select(*((pl.col(n).to_physical() % 10 ** k == 0).all().alias(f"{n}·{k}")
+                        for n in cols for k in range(1, df.schema[n].scale + 1))).row(0, named=True)
+    out = {}
+    for n in cols:
+        s = df.schema[n].scale
+        drop = max([k for k in range(1, s + 1) if whole[f"{n}·{k}"]], default=0)
+        if drop:
+            out[n] = pl.col(n).cast(pl.Decimal(38, s - drop))  # (exact: every value is a multiple of 10^drop)
+    return df.with_columns(**out) if out else None
+
+
+def _score(policy, df):
+    p: ir.Policy = policy.ir
     try:
         batch = prepare(p, df)
         requires, plan, history = _plan(policy, batch.scales)
@@ -777,9 +840,19 @@ def _as_decimal(unscaled, scale: int, wide: bool):
     return raw.reinterpret(dtype=pl.Decimal(38, scale))
 
 
+def records_of(df) -> list[dict]:
+    """A frame's rows as the records the Python engine reads. A Float32 cell is the float its
+    shortest text names (0.05, as the columnar engines and DuckDB read it), not the binary value
+    widened to a double (0.05000000074505806)."""
+    f32 = [n for n, t in df.schema.items() if t == pl.Float32]
+    if f32:
+        df = df.with_columns(pl.col(f32).cast(pl.String).cast(pl.Float64))
+    return df.to_dicts()
+
+
 def _python(policy, df):
     """The batch through the Python engine (its reader reports bad records exactly); as a frame."""
-    results = policy.score_batch(df.to_dicts())
+    results = policy.score_batch(records_of(df))
     rows = [r.as_row() for r in results]
     try:
         return pl.DataFrame(rows, infer_schema_length=None) if rows else pl.DataFrame()

@@ -1476,7 +1476,7 @@ def score_duckdb(policy, source):
             parquet = path.lower().endswith((".parquet", ".pq"))
             reader = "read_parquet(?)" if parquet else (
                 "read_csv(?, all_varchar = true, header = true, delim = ',', quote = '\"', escape = '\"', "
-                "strict_mode = true, null_padding = false)")
+                "strict_mode = true, null_padding = false, skip = 0)")  # (no line skipped: a title line is an error)
             # the record index: a Parquet reader's own row number (half the cost of numbering the
             # rows with a window), else (a file with a column of that name; CSV) row_number()
             numbered = [f"SELECT file_row_number AS \"{ROW}\", * EXCLUDE (file_row_number) "
@@ -1508,7 +1508,13 @@ def score_duckdb(policy, source):
             con.register(_SOURCE, df.with_row_index(ROW).to_arrow(compat_level=pl.CompatLevel.newest()))
             frame = df if "agent" in df.columns and "period" in df.columns else None
         try:
-            return _run(policy, p, con, duckdb, frame)
+            try:
+                return _run(policy, p, con, duckdb, frame)
+            except EngineLimit:
+                narrower = _fewest_places(p, con)  # a decimal column wider than its values need
+                if not narrower:
+                    raise
+                return _run(policy, p, con, duckdb, frame, narrower)
         except C.Unsupported as e:
             raise EngineLimit(f"the duckdb engine cannot compute this policy exactly: {e}") from e
     except _Fallback:
@@ -1620,7 +1626,28 @@ def scales_from(scales: dict, scan: list, row) -> dict | None:
     return out
 
 
-def _run(policy, p: ir.Policy, con, duckdb, frame=None):
+def _fewest_places(p: ir.Policy, con) -> dict:
+    """{input: places} for each DECIMAL(p, s) input column whose values all need fewer than s
+    places (whole cents in a DECIMAL(20, 4) column: 2), found by one query; read at those places
+    (as text, exactly), the query's integers are narrower by as many digits per factor."""
+    types = {r[0]: r[1] for r in con.execute(f"DESCRIBE SELECT * FROM {_SOURCE}").fetchall()}
+    cols = [(i.name, kind[2]) for i in p.inputs
+            if i.kind in _NUMERIC and (kind := _sql_type(types.get(i.name))) is not None
+            and kind[0] == "decimal" and kind[2] > 0]
+    if not cols:
+        return {}
+    parts = [f"coalesce(bool_and({_q(n)} = round({_q(n)}, {k})), true)" for n, s in cols for k in range(s)]
+    row = con.execute(f"SELECT {', '.join(parts)} FROM {_SOURCE}").fetchall()[0]
+    out, j = {}, 0
+    for n, s in cols:
+        k = next((k for k in range(s) if row[j + k]), s)
+        j += s
+        if k < s:
+            out[n] = k
+    return out
+
+
+def _run(policy, p: ir.Policy, con, duckdb, frame=None, narrower: dict | None = None):
     """The batch's results; `frame`, when given, is the Polars frame of the records registered as
     the source: the results then take its agent and period columns instead of reading them back
     from DuckDB, and its summary is taken in Polars when its columns allow (`_frame_summary`)."""
@@ -1633,6 +1660,7 @@ def _run(policy, p: ir.Policy, con, duckdb, frame=None):
         scales = scales_from(scales, scan, con.execute(query).fetchall()[0])
         if scales is None:
             raise _Fallback()
+    scales.update(narrower or {})  # (`_fewest_places`: such a column is then read as text)
     types = {i.name: types[i.name] for i in p.inputs}
     summary = None if frame is None else _frame_summary(p, frame)
     rows, distinct, periods, bounds, facts = summary or _summary(p, types, con)

@@ -15,13 +15,22 @@ def body_refs(body: ast.Body, label_def: bool = False) -> Iterator[ast.Name | st
     yield from _refs(body, label_def)
 
 
+class _ItemsRef(str):
+    """`items` in a formula: equal to "items", with the place it is written."""
+
+    def __new__(cls, span):
+        out = super().__new__(cls, "items")
+        out.span = span
+        return out
+
+
 def _refs(node, label_def: bool) -> Iterator[ast.Name | str]:
     if node is None:
         return
     if isinstance(node, ast.Ref):
         yield node.name
     elif isinstance(node, ast.Items):
-        yield "items"
+        yield _ItemsRef(node.span)
     elif isinstance(node, (ast.Number, ast.String, ast.BoolLit, ast.NaLit)):
         return
     elif isinstance(node, ast.Binary):
@@ -96,7 +105,7 @@ def dependency_order(
         out = []
         for r in body_refs(d.body, d.kind is ast.DefKind.LABEL):
             if r == "items":
-                out += [(i, None) for i in item_names]
+                out += [(i, r) for i in item_names]
             elif r.id in defs:
                 out.append((r.id, r))
         deps[name] = out
@@ -116,6 +125,7 @@ def dependency_order(
                 reported.add(key)
                 first = defs[cycle[0]]
                 refs = path[names.index(n) + 1:]
+                through_items = any(isinstance(ref, _ItemsRef) for _, ref in refs)
                 diagnostics.append(
                     Diagnostic(
                         code="E203",
@@ -123,9 +133,14 @@ def dependency_order(
                         span=first.names[0].span,
                         label="defined in terms of itself",
                         notes=tuple(
-                            Note(message=f"`{a}` uses `{b}` here", span=ref.span if ref is not None else None)
+                            Note(message=f"`{a}` uses `items` here, the sum of every item, `{b}` included"
+                                 if isinstance(ref, _ItemsRef) else f"`{a}` uses `{b}` here",
+                                 span=ref.span if ref is not None else None)
                             for a, (b, ref) in zip(cycle, refs)
                         ),
+                        suggestion="an item cannot depend on `items`, even through another value (it would "
+                                   "depend on itself): name the other items instead (`base + quality`)"
+                        if through_items else None,
                     )
                 )
             return

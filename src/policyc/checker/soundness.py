@@ -4,6 +4,9 @@
   percent weights of a `weighted` score do not add up to 100%;
 * W403 — a condition (a gate row, an `if`, a true/false output) that holds for
   every valid record, or for none: a gate that can never pass or never fail;
+* W407 — an item whose formula can never reach the item's maximum (`item a 30 pts =
+  30 - 5 per late at most 10` caps the whole formula at 10, not the deduction): its
+  points are not what the scheme says it is worth, nor is the total of the maxima;
 * I501 — a top-level clamp that some records reach: the formula alone can leave
   the bounds (information; usually intended, e.g. "deduct until nothing is left").
 """
@@ -35,6 +38,8 @@ def check_soundness(policy: ir.Policy, total: tuple[Fraction, Span] | None,
                 notes=tuple(Note(message=f"`{d.name}` is worth {_num(d.max)} pts", span=d.span) for d in items),
                 suggestion="correct an item's maximum or the declared total",
             ))
+    for d in items:
+        _never_full(d, ranges, diagnostics)
     for d in policy.definitions:
         for node in ir.walk(d.expr):
             if isinstance(node, ir.Weighted):
@@ -130,6 +135,23 @@ def _range_text(r, t: ir.Type) -> str:
 def _phrase(r, t: ir.Type) -> str:
     text = _range_text(r, t)
     return text if r[0] is not None and r[0] == r[1] else "in " + text
+
+
+def _never_full(d: ir.Definition, ranges: Ranges, diagnostics: list[Diagnostic]) -> None:
+    """W407: the item's greatest value over every valid record is below its maximum."""
+    got = ranges.of(d.expr)
+    if got is None or got[1] is None or got[1] >= d.max:
+        return
+    formula = d.expr.operand if isinstance(d.expr, ir.Clamp) else d.expr  # (an item's own [0, max])
+    capped = isinstance(formula, ir.Clamp) and formula.hi is not None
+    diagnostics.append(Diagnostic(
+        code="W407",
+        message=f"`{d.name}` is worth {_num(d.max)} pts, but it can never score more than {_num(got[1])}",
+        span=d.span, label=f"never reaches {_num(d.max)}",
+        suggestion="a cap (`at most`) applies to the whole formula before it: to cap one term only, put the "
+                   "term and its cap in parentheses (`30 - (5 per late at most 10)`)" if capped else
+                   "check the formula's values, or declare the maximum the item can reach",
+    ))
 
 
 def _clamp(d: ir.Definition, ranges: Ranges, diagnostics: list[Diagnostic]) -> None:
