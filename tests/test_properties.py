@@ -223,6 +223,15 @@ two_back = (previous(previous(s)) when na 0) + (previous(s) when na 1)
 mean3 = mean(s, (previous(s) when na s), (previous(previous(s)) when na s))
 rising = streak(s > (previous(s) when na 10)) >= 2
 ''',
+    # whole-number outputs that may be N/A, shown as N/A (they were a TypeError in the Python engine)
+    "feat_na_whole": '''policy feat_na_whole "feat_na_whole"
+period month
+input n : count in 0..10 or na
+input c : count
+same_n = n
+prev_c = previous(c)
+prev_n = previous(n)
+''',
     # a cohort with no key (the whole shop) and an input shared over it
     "feat_shop_wide": '''policy feat_shop_wide "feat_shop_wide"
 period month

@@ -374,6 +374,8 @@ def public_number(x, whole):
     A fraction whose exact decimal form is longer than 20 places (a third, or 2^-21) is given
     to 20 decimal places, half-up, as every engine gives it.
     """
+    if x is None:  # N/A (an optional input read as is, a `previous` with no record before)
+        return None
     if whole:
         if type(x) is int:
             return x
