@@ -59,8 +59,9 @@ def test_the_workflow_fails_on_the_broken_policy(tmp_path):
     results = {s: _run(s, repo) for s in _steps()}
     check = next(r for s, r in results.items() if s.startswith("policyc check"))
     assert check.returncode == 1
-    shown = re.search(r"^::error .*$", _doc(), re.M).group(0)
-    assert shown in check.stdout, check.stdout  # the doc shows what the step prints
+    shown = re.search(r"```\n((?:::(?:error|warning) .*\n)+)```", _doc()).group(1)
+    assert shown.splitlines() == [x for x in check.stdout.splitlines() if x.startswith("::")], check.stdout
+    # (the doc shows every annotation the step prints, in order)
     test = next(r for s, r in results.items() if s.startswith("policyc test"))
     assert test.returncode == 1
     assert "Traceback" not in "".join(r.stderr for r in results.values())

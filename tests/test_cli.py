@@ -778,3 +778,19 @@ def test_compile_missing_policy(tmp_path):
     proc = expect(run("compile", "nope.policy", "-o", "x.py", cwd=tmp_path), 2)
     assert proc.stdout == "" and "nope.policy" in proc.stderr
     assert not (tmp_path / "x.py").exists()
+
+
+@pytest.mark.parametrize("doc", ["README.md", "docs/language.md"])
+def test_the_first_policy_a_reader_sees_checks_clean(doc, tmp_path, capsys):
+    """The opening example of the README and of the language reference is a whole policy: it
+    checks with no finding at all (warnings denied), so that a reader who copies it starts clean."""
+    text = (REPO / doc).read_text(encoding="utf-8")
+    block = re.search(r"```\n((?:#[^\n]*\n)?policy .*?)```", text, re.S).group(1)
+    path = tmp_path / "first.policy"
+    path.write_text(block, encoding="utf-8")
+    from policyc.cli import main as cli_main
+
+    code = cli_main(["check", str(path), "--deny-warnings"])
+    out, err = capsys.readouterr()
+    assert code == 0, out + err
+    assert "0 error(s), 0 warning(s)" in out + err

@@ -401,3 +401,34 @@ def test_docs_formats_section_shows_what_policyc_prints(tmp_path, capsys, monkey
     for fmt in report.FORMATS:
         assert f"`{fmt}`" in section, f"document --format {fmt}"
     assert "github/codeql-action/upload-sarif" in section and "--format github" in section
+
+
+COUNTER = Path(__file__).resolve().parents[1] / "policies" / "examples" / "presales_naive.policy"
+
+
+@pytest.mark.parametrize("fmt", ["github", "junit", "sarif", "json"])
+def test_a_counter_example_passes_in_every_format(fmt, capsys, monkeypatch):
+    """A counter-example's declared errors (`# policyc: expect[…]`) are shown but fail nothing,
+    in the machine formats as in text: exit 0, no `::error`, no JUnit failure, a SARIF result
+    suppressed in source, `"expected": true` in JSON."""
+    status, out, err = _run(["--format", fmt, str(COUNTER)], capsys, monkeypatch)
+    diags = check_source(COUNTER.read_text(encoding="utf-8"), str(COUNTER))[1]
+    declared = [d for d in diags if d.expected]
+    assert declared and all(d.severity is Severity.ERROR for d in declared)
+    assert status == 0 and err == ""
+    if fmt == "github":
+        assert "::error" not in out
+        assert out.count("(expected)::") == len(declared)
+    elif fmt == "junit":
+        root = ET.fromstring(out.encode("utf-8"))
+        assert root.get("failures") == "0" and not root.findall("testsuite/testcase/failure")
+        assert all(d.code in root.findtext("testsuite/testcase/system-out") for d in declared)
+    elif fmt == "sarif":
+        results = json.loads(out)["runs"][0]["results"]
+        VALIDATOR.validate(json.loads(out))
+        suppressed = [r for r in results if r.get("suppressions")]
+        assert len(suppressed) == len(declared)
+        assert all(s["suppressions"][0]["kind"] == "inSource" for s in suppressed)
+    else:
+        items = json.loads(out)
+        assert sum(i["expected"] for i in items) == len(declared)

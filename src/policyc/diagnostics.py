@@ -249,6 +249,7 @@ def to_json(diagnostics: Sequence[Diagnostic]) -> str:
                     for n in d.notes
                 ],
                 "suggestion": d.suggestion,
+                "expected": d.expected,  # declared by a counter-example file: not a failure
             }
         )
     return json.dumps(items, ensure_ascii=False, indent=2)

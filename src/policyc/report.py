@@ -254,6 +254,9 @@ def render_sarif(report: Report, docs_url: str | None = None) -> str:
         }
         if related:
             result["relatedLocations"] = related
+        if d.expected:  # declared by the file (a counter-example): reported, not a failure
+            result["suppressions"] = [{"kind": "inSource",
+                                       "justification": f"the file declares it: # policyc: expect[{d.code}]"}]
         result["properties"] = props
         results.append(result)
     run = {
@@ -298,7 +301,7 @@ def render_github(report: Report) -> str:
             ("col", str(region["startColumn"])),
             ("endLine", str(region["endLine"])),
             ("endColumn", str(region["endColumn"])),
-            ("title", f"policyc {d.code}"),
+            ("title", f"policyc {d.code}" + (" (expected)" if d.expected else "")),
         ]
         body = _message_lines(d, report.lang)
         if f.translated:
@@ -306,7 +309,9 @@ def render_github(report: Report) -> str:
         body.append(f"{i18n.word('see', report.lang)}: {DOCS_URL}#{docs_anchor(d.code)}")
         head = ",".join(f"{k}={github_escape_property(v)}" for k, v in props)
         data = github_escape_data("\n".join(body))
-        lines.append(f"::{GITHUB_COMMAND[d.severity]} {head}::{data}")
+        # (an error a counter-example declares is no failure: a notice, as the text report counts it apart)
+        command = "notice" if d.expected else GITHUB_COMMAND[d.severity]
+        lines.append(f"::{command} {head}::{data}")
     return "".join(line + "\n" for line in lines)
 
 
@@ -338,7 +343,7 @@ def render_junit(report: Report, deny_warnings: bool = False) -> str:
         for f in checked.findings:
             d = f.shown
             text = plain_text(f, checked.source, report.lang)
-            fails = d.severity is Severity.ERROR or (deny_warnings and d.severity is Severity.WARNING)
+            fails = not d.expected and (d.severity is Severity.ERROR or (deny_warnings and d.severity is Severity.WARNING))
             if fails:
                 failed = True
                 el = ET.SubElement(case, "failure", message=_xml_text(f"{d.code}: {d.message}"),
