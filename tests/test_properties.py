@@ -223,6 +223,29 @@ two_back = (previous(previous(s)) when na 0) + (previous(s) when na 1)
 mean3 = mean(s, (previous(s) when na s), (previous(previous(s)) when na s))
 rising = streak(s > (previous(s) when na 10)) >= 2
 ''',
+    # table rows and `if` branches whose results are bounded where they are taken (ranges.py): the
+    # clamps these bounds prove idle are left out of the compiled code, so every value must hold
+    "feat_narrowed_rows": '''policy feat_narrowed_rows "feat_narrowed_rows"
+period month
+input c, late : count
+input rate : percent
+input x : number in -5..5
+let d = first c:
+    >= 3 -> -20
+    >= 1 -> -10 per c
+    else -> 0
+item ci 40 pts = 40 + d
+e = 2 per late if late < 5 else 10
+g = first rate:
+    <= 5% -> rate * 100
+    else -> 0
+h = (x * 3 if x > 1 and x <= 4 else 0) clamp 0 .. 12
+k = first x:
+    < -2 -> x + 2
+    = 0 -> 7
+    else -> x at least -2
+m = (5 - late if not (late > 5 or late < 2) else 0) clamp 0 .. 3
+''',
     # whole-number outputs that may be N/A, shown as N/A (they were a TypeError in the Python engine)
     "feat_na_whole": '''policy feat_na_whole "feat_na_whole"
 period month

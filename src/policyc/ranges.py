@@ -123,13 +123,51 @@ class Ranges:
         return (low, high)
 
     def r_If(self, e):
-        return _union([self.of(e.then), self.of(e.otherwise)])
+        return self._branches([(_facts(e.cond, False), e.then), (_facts(e.cond, True), e.otherwise)])
 
     def r_Cases(self, e):
-        rows = [self.of(r.result) for r in e.rows]
+        """A table's rows, each evaluated where it is taken: `first` takes a row when its condition
+        holds and no earlier row's does; the `else` row when none holds (`first x: >= 3 -> …,
+        >= 1 -> 10 per x` reads x in [1, 2] on the second row)."""
+        branches, before = [], {}
+        for r in e.rows:
+            branches.append((_meet(_facts(r.cond, False), before) if e.kind == "first" else _facts(r.cond, False),
+                             r.result))
+            before = _meet(before, _facts(r.cond, True))
         if e.otherwise is not None:
-            rows.append(self.of(e.otherwise.result))
-        return _union(rows)
+            otherwise = {}
+            for r in e.rows:
+                otherwise = _meet(otherwise, _facts(r.cond, True))
+            branches.append((otherwise, e.otherwise.result))
+        return self._branches(branches)
+
+    def _branches(self, branches):
+        """The union of each (facts, expression)'s range, the expression read where the facts
+        hold; a branch whose facts no value meets is left out (no record takes it)."""
+        parts = []
+        for facts, x in branches:
+            where = self.under(facts)
+            if where is not None:
+                parts.append(where.of(x))
+        return _union(parts) if parts else None
+
+    def under(self, facts: dict) -> Ranges | None:
+        """These ranges with each name of `facts` narrowed to its interval there, or None when a
+        name's range and its fact do not meet. Names that may be N/A or have no range are left as
+        they are (nothing is assumed of them)."""
+        if not facts:
+            return self
+        child = Ranges(inputs=self.inputs, defs=self.defs)
+        for name, (lo, hi) in facts.items():
+            r = self.of_name(name)
+            if r is None:
+                continue
+            low = r[0] if lo is None else lo if r[0] is None else max(r[0], lo)
+            high = r[1] if hi is None else hi if r[1] is None else min(r[1], hi)
+            if low is not None and high is not None and low > high:
+                return None
+            child.memo[name] = (low, high)
+        return child
 
     def r_Round(self, e):
         a = self.of(e.operand)
@@ -185,6 +223,61 @@ class Ranges:
 
     def r_History(self, e):
         return (Fraction(0), None) if e.func == "streak" else None
+
+
+_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "="}
+_NEGATED = {"<": ">=", "<=": ">", ">": "<=", ">=": "<"}
+
+
+def _facts(cond, negate: bool) -> dict:
+    """{name: (lo, hi)} that `cond` (with `negate`, its negation) implies of numeric names compared
+    with numbers (None: unbounded); {} where it implies nothing this can use. Only a conjunction
+    narrows (`a and b`, `not (a or b)`, a chain `0 <= x < 5`): of `a or b` nothing is assumed."""
+    if isinstance(cond, ir.Not):
+        return _facts(cond.operand, not negate)
+    if isinstance(cond, ir.Logic):
+        if (cond.op == "and") != negate:
+            return _meet(_facts(cond.left, negate), _facts(cond.right, negate))
+        return {}
+    if not isinstance(cond, ir.Compare) or (negate and len(cond.ops) != 1):
+        return {}
+    out: dict = {}
+    for op, x, y in zip(cond.ops, cond.operands, cond.operands[1:]):
+        if negate:
+            if op not in _NEGATED:
+                return {}
+            op = _NEGATED[op]
+        if isinstance(x, ir.Const) and isinstance(y, ir.Load):
+            x, y, op = y, x, _FLIP.get(op)
+        if (isinstance(x, ir.Load) and x.type.kind == "num" and not x.type.optional and isinstance(y, ir.Const)
+                and isinstance(y.value, Fraction) and op in _FLIP):
+            out = _meet(out, {x.name: _bound(op, y.value, x.type.repr is ir.Repr.INT)})
+    return out
+
+
+def _bound(op: str, c: Fraction, whole: bool) -> Interval:
+    """The values x with `x op c` (whole numbers only, when `whole`), as a closed interval."""
+    if op == "=":
+        return (c, c)
+    if op in ("<", "<="):
+        if whole:
+            return (None, Fraction(math.ceil(c) - 1 if op == "<" else math.floor(c)))
+        return (None, c)  # (x < c: closed at c, a little wide and still sound)
+    if whole:
+        return (Fraction(math.floor(c) + 1 if op == ">" else math.ceil(c)), None)
+    return (c, None)
+
+
+def _meet(a: dict, b: dict) -> dict:
+    """Both sets of facts: each name within both intervals."""
+    out = dict(a)
+    for name, (lo, hi) in b.items():
+        if name in out:
+            lo0, hi0 = out[name]
+            lo = lo0 if lo is None else lo if lo0 is None else max(lo0, lo)
+            hi = hi0 if hi is None else hi if hi0 is None else min(hi0, hi)
+        out[name] = (lo, hi)
+    return out
 
 
 def within(inner: Interval | None, lo: Fraction | None, hi: Fraction | None) -> tuple[bool, bool]:
