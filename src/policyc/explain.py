@@ -67,11 +67,11 @@ def explain(batch, index: int, names=None) -> str:
         worked = _worked(d.expr, env)
         if worked is not None:
             out.append(f"    = {worked}")
-        for event in traces.get(d.name, []):
-            out.append("    → " + event)
+        events = list(traces.get(d.name, []))
         for h in _hidden_of(d, p):
-            for event in traces.get(h, []):
-                out.append("    → " + event)
+            events += traces.get(h, [])
+        for event in dict.fromkeys(events):  # (a value read twice is said once)
+            out.append("    → " + event)
     return "\n".join(out) + "\n"
 
 

@@ -40,6 +40,7 @@ class Evaluator:
 
     def __init__(self, policy: ir.Policy):
         self.policy = policy
+        self.by_name = {d.name: d for d in policy.definitions}
 
     def run(self, rows: list[Row], trace_index: int | None = None, hits: set | None = None):
         """Return one {name: value} per row (inputs and definitions), and the trace of one row.
@@ -268,7 +269,25 @@ class _Ctx:
             values = [env[e.column] for env in self.envs] if e.column else None
             col = _aggregate(e.func, values, keys, e.descending)
             self.agg_cache[key] = col
+        if self.events is not None:  # (the value over the cohort, for `explain`)
+            arg = self.column_text(e.column) + " " if e.column else ""
+            order = " ascending" if e.func == "rank" and not e.descending else ""
+            self.note(f"{e.func}({arg}over {e.cohort}{order}) = {_show(col[self.i])}, over "
+                      f"{self.members(e.cohort)}")
         return col[self.i]
+
+    def column_text(self, name: str) -> str:
+        """A column as the policy writes it: a hidden definition's own text (`rank = 1`)."""
+        d = self.ev.by_name.get(name)
+        return d.text.strip() if d is not None and d.kind == "hidden" and d.text else name
+
+    def members(self, cohort: str) -> str:
+        """The record's cohort in words: how many records, which key values, which period."""
+        keys = self.cohort_keys[cohort]
+        mine = keys[self.i]
+        c = next(c for c in self.ev.policy.cohorts if c.name == cohort)
+        where = "".join(f"{k} {_show(v)}, " for k, v in zip(c.keys, mine[1:]))
+        return f"{sum(1 for k in keys if k == mine)} record(s): {where}period {mine[0]}"
 
     def e_History(self, e):
         agent = self.rows[self.i].agent
@@ -276,7 +295,12 @@ class _Ctx:
         where = {(r.agent, r.ordinal): j for j, r in enumerate(self.rows)}
         if e.func == "previous":
             j = where.get((agent, ordinal - 1))
-            return self.envs[j][e.column] if j is not None else None
+            v = self.envs[j][e.column] if j is not None else None
+            if self.events is not None:  # (for `explain`)
+                self.note(f"previous({self.column_text(e.column)}) = {_show(v)}"
+                          + (f", from period {self.rows[j].period}" if j is not None
+                             else ": no record of the period before"))
+            return v
         n = 0
         o = ordinal
         while True:
@@ -285,6 +309,9 @@ class _Ctx:
                 break
             n += 1
             o -= 1
+        if self.events is not None:
+            self.note(f"streak({self.column_text(e.column)}) = {n}: period(s) in a row ending "
+                      f"{self.rows[self.i].period}")
         return n
 
 
