@@ -601,6 +601,9 @@ MESSAGES = Catalogue("message", [
       "`{w}` 在这里是关键字：紧跟在 `=` 后面时它开始{what}（`{ex}`），所以不能用作名字",
       "`first` is a keyword here: right after `=` it starts a `first` table (`first refund_rate: …`), so it cannot "
       "be used as a name", what=_TABLE_KIND),
+    E("`{w}` is a keyword here: right after `=` it starts {what} (`{ex}`)",
+      "`{w}` 在这里是关键字：紧跟在 `=` 后面时它开始{what}（`{ex}`）",
+      "`all` is a keyword here: right after `=` it starts a gate (`all: …`)", what=_TABLE_KIND),
     E("the total needs `pts`: `{ex}`", "总分要带 `pts`：`{ex}`", "the total needs `pts`: `total 100 pts`"),
     E("an item's maximum needs `pts`: `{ex}`", "考核项的满分要带 `pts`：`{ex}`",
       "an item's maximum needs `pts`: `item q 20 pts = …`"),
@@ -1098,6 +1101,17 @@ SUGGESTIONS = Catalogue("suggestion", [
       "要开始一条新语句，请去掉缩进，让它像第 {n} 行一样从第 {c} 列开始",
       "to start a new statement, remove the indentation so that it starts at column 1, like line 2"),
     E("choose another name, for example `{x}`", "换一个名字，例如 `{x}`", "choose another name, for example `period_score`"),
+    E("for “every one of these holds” in a formula, write `{a}`; for a gate, `{b}` with one condition per row",
+      "在公式里表示“这些条件全部成立”，请写 `{a}`；如果是门槛（gate），请写 `{b}`，每行一个条件",
+      "for “every one of these holds” in a formula, write `all(a, b)`; for a gate, `all:` with one condition per row"),
+    E("for “at least one of these holds” in a formula, write `{a}`; for a gate, `{b}` with one condition per row",
+      "在公式里表示“这些条件至少有一个成立”，请写 `{a}`；如果是门槛（gate），请写 `{b}`，每行一个条件",
+      "for “at least one of these holds” in a formula, write `any(a, b)`; for a gate, `any:` with one condition "
+      "per row"),
+    E("the header's `total {n} pts` is the maximum, not a value: write the number (`{a}`), or define the total (`{b}`)",
+      "开头的 `total {n} pts` 是满分，不是一个值：请直接写数字（`{a}`），或者定义总分（`{b}`）",
+      "the header's `total 100 pts` is the maximum, not a value: write the number (`70% of 100`), or define the "
+      "total (`total = items`)"),
     E("rename the value `{x}`{defined}, for example to `{y}`, where it is defined and where it is used",
       "把值 `{x}`{defined}改名，例如改成 `{y}`，定义它和用到它的地方都要改",
       "rename the value `first` (defined on line 3), for example to `first_value`, where it is defined and where it "

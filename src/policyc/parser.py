@@ -725,6 +725,11 @@ def _rule_keyword_as_name(c: _Ctx) -> Diagnostic | None:
             return _diag("E001", f"the line ends too early: {what} is written `{example} …`", c.eol(), "here",
                          f"for example `{example}`" + (" and its rows" if example.endswith(":") else ""))
         defined = f" (defined on line {where})" if where else ""
+        if not where and p.value in ("all", "any"):  # (`all of [a, b]`: the function was meant)
+            return _diag("E001", f"`{p.value}` is a keyword here: right after `=` it starts {what} (`{example} …`)",
+                         c.span(p), "a keyword",
+                         f"for “{'every one' if p.value == 'all' else 'at least one'} of these holds” in a formula, "
+                         f"write `{p.value}(a, b)`; for a gate, `{p.value}:` with one condition per row")
         return _diag("E001", f"`{p.value}` is a keyword here: right after `=` it starts {what} (`{example} …`), "
                      "so it cannot be used as a name", c.span(p), "a keyword",
                      f"rename the value `{p.value}`{defined}, for example to `{p.value}_value`, where it is "

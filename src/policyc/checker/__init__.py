@@ -81,6 +81,7 @@ class _Checker:
 
         scope = Scope(inputs=inputs, defs=lowered, pending=pending, cohorts=cohorts, items=items,
                       add_hidden=add_hidden, source=self.source, gates=gates)
+        scope.header_total = self.total[0] if self.total else None  # (`total N pts`: no value)
         lowerer = Lowerer(scope, self.diags)
         ordered: list[ir.Definition] = []
         in_cycle = {n for d in self.diags if d.code == "E203" for n in _cycle_names(d)}

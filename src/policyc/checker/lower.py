@@ -39,6 +39,7 @@ class Scope:
         self.owner = ""
         self.allow_inputs_only = False
         self.input_labels: set[str] | None = None
+        self.header_total = None  # the N of a header's `total N pts` (a maximum, not a value)
 
 
 class Lowerer:
@@ -173,6 +174,12 @@ class Lowerer:
             return self.bad(n.span)
         candidates = list(self.s.inputs) + list(self.s.defs) + list(self.s.pending)
         guess = did_you_mean(name, candidates)
+        if name == "total" and self.s.header_total is not None and not guess:
+            n_pts = _plain(self.s.header_total)
+            self.error("E201", f"`{name}` is not defined", n.span, "not defined",
+                       suggestion=f"the header's `total {n_pts} pts` is the maximum, not a value: write the number "
+                                  f"(`70% of {n_pts}`), or define the total (`total = items`)")
+            return self.bad(n.span)
         self.error("E201", f"`{name}` is not defined", n.span, "not defined",
                    suggestion=f"did you mean `{guess}`?" if guess else "define it with `input` or `let`")
         return self.bad(n.span)
@@ -298,7 +305,8 @@ class Lowerer:
                 self.error("E303", "a value that may be N/A is compared; say what it counts as with `when na`",
                            span, "may be N/A")
                 return
-            self.join(ta, tb, span, "the two sides of this comparison")
+            if self.join(ta, tb, span, "the two sides of this comparison").kind == "error":
+                return  # (labels of different kinds: said once, not again as "not ordered")
             if op not in ("=", "!=") and not (ta.ordered and tb.ordered):
                 self.error("E301", "only grades are ordered; these labels can only be compared with `=` or `!=`",
                            span, "not ordered")
@@ -589,3 +597,10 @@ def _never_zero(e: ir.Expr, scope: Scope) -> bool:
                    for lo, hi in scope.inputs[e.name].domain)
     r = Ranges(inputs=scope.inputs, defs=scope.defs).of(e)
     return r is not None and ((r[0] is not None and r[0] > 0) or (r[1] is not None and r[1] < 0))
+
+
+def _plain(v) -> str:
+    """A number as the policy writes it (130, 0.5)."""
+    from ..runtime import _fmt, public_number
+
+    return _fmt(public_number(v, False))
