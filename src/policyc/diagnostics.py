@@ -98,6 +98,7 @@ CODES: dict[str, tuple[str, Severity, str]] = {
     "W405": ("not-monotone", Severity.WARNING, "a better value of a measure gets fewer points"),
     "W406": ("example-tests-nothing", Severity.WARNING, "an example with no `expect` line"),
     "W407": ("item-never-full", Severity.WARNING, "an item that can never reach its maximum"),
+    "W408": ("weights-do-not-add-up", Severity.WARNING, "weights written in a formula that do not add up to 100%"),
     "I501": ("clamp-decides", Severity.INFO, "a clamp that some records reach"),
     "I502": ("mergeable-rows", Severity.INFO, "neighbouring rows that could be one"),
 }

@@ -1229,6 +1229,8 @@ SUGGESTIONS = Catalogue("suggestion", [
       "a cap (`at most`) applies to the whole formula before it: to cap one term only, put the term and its cap "
       "in parentheses (`30 - (5 per late at most 10)`)"),
     E("check the formula's values, or declare the maximum the item can reach", "请检查公式的取值，或者把满分声明为这一项实际能达到的分数"),
+    E("make the weights add up to 100% (or write the score as a `weighted:` block, which re-scales N/A criteria)",
+      "让权重加起来正好是 100%（也可以写成 `weighted:` 块，为 N/A 的指标会自动按比例重新分配）"),
     E("make the weights add up to 100% (N/A criteria are re-scaled automatically)",
       "让权重加起来正好是 100%（为 N/A 的指标会自动按比例重新分配）"),
     E("check this row's result; if intended, say so with `{ex}`", "请检查这一行的结果；如果是有意的，请用 `{ex}` 注明",
@@ -1252,6 +1254,7 @@ SUMMARIES = Catalogue("summary", [
     E("an example whose records or `from` cannot be resolved", "例子的记录或 `from` 无法确定"),
     E("an example with no `expect` line", "没有 `expect` 行的例子"),
     E("an item that can never reach its maximum", "永远拿不到满分的考核项"),
+    E("weights written in a formula that do not add up to 100%", "公式里写的权重加起来不是 100%"),
     E("the text is not valid policy syntax", "文本不符合方案的语法"),
     E("indentation or line layout is wrong", "缩进或分行有误"),
     E("a string is not closed on its line", "字符串在本行没有结束"),

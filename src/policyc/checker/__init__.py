@@ -19,7 +19,7 @@ from .coverage import check_tables
 from .examples import check_examples
 from .lower import Lowerer, Scope, _const_value
 from .names import RESERVED, body_refs, dependency_order
-from .soundness import check_soundness
+from .soundness import check_inline_weights, check_soundness
 from .tables import lower_table
 from .types import ERROR, INPUT_KINDS, input_type, terminates
 
@@ -33,6 +33,7 @@ def check(policy: ast.Policy, source: str) -> tuple[ir.Policy | None, list[Diagn
     if result is not None:
         check_tables(result, c.diags)
         check_soundness(result, c.total, c.diags)
+        check_inline_weights(policy, result, c.diags)
         result = attrs.evolve(result, examples=check_examples(policy, result, c.diags))
     diags = dedupe(c.diags)
     return (None if has_errors(diags) else result), diags

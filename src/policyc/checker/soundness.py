@@ -4,6 +4,7 @@
   percent weights of a `weighted` score do not add up to 100%;
 * W403 — a condition (a gate row, an `if`, a true/false output) that holds for
   every valid record, or for none: a gate that can never pass or never fail;
+* W408 — weights written inline (`60% × a + 20% × b + 10% × c`) that do not add up to 100%;
 * W407 — an item whose formula can never reach the item's maximum (`item a 30 pts =
   30 - 5 per late at most 10` caps the whole formula at 10, not the deduction): its
   points are not what the scheme says it is worth, nor is the total of the maxima;
@@ -15,7 +16,9 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from .. import ir
+import attrs
+
+from .. import ast, ir
 from ..diagnostics import Diagnostic, Note, Span
 from ..ranges import Ranges
 from .coverage import _show
@@ -135,6 +138,52 @@ def _range_text(r, t: ir.Type) -> str:
 def _phrase(r, t: ir.Type) -> str:
     text = _range_text(r, t)
     return text if r[0] is not None and r[0] == r[1] else "in " + text
+
+
+def check_inline_weights(policy: ast.Policy, result: ir.Policy, diagnostics: list[Diagnostic]) -> None:
+    """W408: a sum whose every term is a percent written with `%` times a value that is no amount
+    of money or time (`60% × a + 20% × b + 10% × c`) is a weighted score; its weights should add
+    up to 100%. Rates of money (`5% of sales + 2% of upsell`: commissions) are not weights."""
+    kinds = {i.name: i.type for i in result.inputs} | {d.name: d.type for d in result.definitions}
+
+    def weight(term):
+        if not (isinstance(term, ast.Binary) and term.op in (ast.BinOp.MUL, ast.BinOp.OF)):
+            return None
+        for w, x in ((term.left, term.right), (term.right, term.left)):
+            if isinstance(w, ast.Number) and w.unit == "%" and isinstance(x, ast.Ref):
+                t = kinds.get(x.name.id)
+                if t is not None and t.kind == "num" and t.dim is ir.Dim.NONE:
+                    return w.value
+        return None
+
+    def terms(e):
+        if isinstance(e, ast.Binary) and e.op is ast.BinOp.ADD:
+            return terms(e.left) + terms(e.right)
+        return [e]
+
+    def visit(e, in_sum: bool):
+        if isinstance(e, ast.Binary) and e.op is ast.BinOp.ADD and not in_sum:
+            parts = terms(e)
+            weights = [weight(t) for t in parts]
+            if len(parts) >= 2 and None not in weights and sum(weights) != 1:
+                diagnostics.append(Diagnostic(
+                    code="W408",
+                    message=f"the weights add up to {_num(sum(weights) * 100)}%, not 100%",
+                    span=e.span, label="weights do not add up",
+                    suggestion="make the weights add up to 100% (or write the score as a `weighted:` block, "
+                               "which re-scales N/A criteria)",
+                ))
+        if attrs.has(type(e)):
+            for f in attrs.fields(type(e)):
+                if f.name != "span":
+                    visit(getattr(e, f.name), isinstance(e, ast.Binary) and e.op is ast.BinOp.ADD)
+        elif isinstance(e, tuple):
+            for x in e:
+                visit(x, False)
+
+    for st in policy.statements:
+        if isinstance(st, ast.Definition):
+            visit(st.body, False)
 
 
 def _never_full(d: ir.Definition, ranges: Ranges, diagnostics: list[Diagnostic]) -> None:
