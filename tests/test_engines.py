@@ -648,3 +648,21 @@ def test_duckdb_reads_a_csv_file_with_a_title_line_as_policyc_does(tmp_path):
     policy = _policy(POLICIES / "taobao_aftersales.policy")
     with pytest.raises(InputError, match="line 2: this row has 16 cell"):
         policy.score_frame(str(path), engine="duckdb")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_missing_agent_reads_the_same_in_the_api_and_on_the_command_line(engine):
+    """A record with no agent: the RecordError's line is the line `policyc score` prints
+    (`agent ?`, never `agent None`), whichever engine found it."""
+    from policyc import output
+
+    policy = policyc.loads("policy t\nperiod month\ninput late : count\nitem a 20 pts = 20 - 5 per late\n")
+    frame = pl.DataFrame({"agent": [None, "b"], "period": ["2026-11", None], "late": [1, 2]},
+                         schema={"agent": pl.String, "period": pl.String, "late": pl.Int64})
+    if engine == "duckdb":
+        pytest.importorskip("duckdb")
+    with pytest.raises(RecordError) as bad:
+        policy.score_frame(frame, engine=engine)
+    lines = [str(i) for i in bad.value.errors]
+    assert lines == [output.format_issue(i) for i in bad.value.errors]
+    assert lines[0].startswith("record 1 (agent ?, period '2026-11')") and "period ?" in lines[-1]

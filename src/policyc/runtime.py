@@ -53,7 +53,7 @@ class RecordIssue:
                 "field": self.field, "fields": list(self.fields), "reason": self.reason}
 
     def __str__(self):
-        who = "agent %r, period %r" % (self.agent, self.period)
+        who = "agent %s, period %s" % tuple("?" if x is None else repr(x) for x in (self.agent, self.period))
         if self.field is None:
             return "record %d (%s): %s" % (self.index + 1, who, self.reason)
         if len(self.fields) > 1:
