@@ -214,3 +214,21 @@ def test_no_traceback_from_the_command_line_on_garbage(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "policyc", "check", str(f)], capture_output=True, text=True)
     assert proc.returncode in (1, 2)
     assert "Traceback" not in proc.stderr + proc.stdout
+
+
+def test_all_of_a_list_is_the_all_function():
+    """`all of [a, b]` / `any of [a, b]`, as the language sketch writes a gate, are `all(a, b)` /
+    `any(a, b)`: the same results, the same names in `failed(…)`, and `policyc fmt` writes the
+    function form; a line break inside the brackets is allowed."""
+    import policyc
+    from policyc.fmt import format_source
+
+    head = "policy t\nperiod month\ninput a, b : bool\ninput x : count\n"
+    listed = policyc.loads(head + "ok = all of [a, b, x > 2]\nsome = any of [\n    a,\n    x >= 5\n]\n"
+                                  "why = failed(ok)\n")
+    called = policyc.loads(head + "ok = all(a, b, x > 2)\nsome = any(a, x >= 5)\nwhy = failed(ok)\n")
+    records = [{"agent": n, "period": "2026-11", "a": a, "b": b, "x": x}
+               for n, a, b, x in [("u", "true", "true", "3"), ("v", "true", "false", "6"), ("w", "false", "false", "1")]]
+    assert [r.as_row() for r in listed.score_batch(records)] == [r.as_row() for r in called.score_batch(records)]
+    assert [r.as_row()["why"] for r in listed.score_batch(records)] == [[], ["b"], ["a", "b", "x > 2"]]
+    assert "ok = all(a, b, x > 2)" in format_source(head + "ok = all of [a, b, x > 2]\n")
