@@ -93,26 +93,16 @@ def test_a_table_row_is_read_where_it_is_taken():
     """`first x:` takes a row when its condition holds and no earlier one did: the row's result
     is bounded with x there, not over all of x (the deduction below is at most 20, not
     unbounded; `policyc test --min-coverage` then asks for no clamp no record can reach), and an
-    `if` branch likewise."""
+    `if` branch likewise. (The same policy is a feature every engine is tested on.)"""
     from fractions import Fraction as F
 
-    got = _ranges_of_text("""policy r
-period month
-input complaints, late : count
-input rate : percent
-d = first complaints:
-    >= 3 -> -20
-    >= 1 -> -10 per complaints
-    else -> 0
-item c 40 pts = 40 + d
-e = 2 per late if late < 5 else 10
-g = first rate:
-    <= 5% -> rate * 100
-    else  -> 0
-h = 1 if late > 3 and not (late >= 3) else 0
-""")
-    assert got["d"] == (F(-20), F(0))      # the second row: complaints in [1, 2]
-    assert got["c"] == (F(20), F(40))
+    from test_properties import FEATURES
+
+    got = _ranges_of_text(FEATURES["feat_narrowed_rows"])
+    assert got["d"] == (F(-20), F(0))      # the second row: c in [1, 2]
+    assert got["ci"] == (F(20), F(40))
     assert got["e"] == (F(0), F(10))       # late in [0, 4] on the first branch
     assert got["g"] == (F(0), F(5))        # rate in [0, 5%] on the first row
-    assert got["h"] == (F(0), F(0))        # the first branch is never taken
+    assert got["h"] == (F(0), F(12))       # 3x for x in (1, 4]
+    assert got["m"] == (F(0), F(3))        # 5 − late for late in [2, 5]
+    assert got["never"] == (F(0), F(0))    # the first branch is never taken

@@ -245,6 +245,7 @@ k = first x:
     = 0 -> 7
     else -> x at least -2
 m = (5 - late if not (late > 5 or late < 2) else 0) clamp 0 .. 3
+never = 1 if late > 3 and not (late >= 3) else 0
 ''',
     # whole-number outputs that may be N/A, shown as N/A (they were a TypeError in the Python engine)
     "feat_na_whole": '''policy feat_na_whole "feat_na_whole"

@@ -272,8 +272,9 @@ def _read_frame(args, policy=None):
 
     from decimal import Decimal
 
-    kinds = ("count", "percent", "duration", "money", "points", "number")  # (inputs read as numbers)
-    numeric = {i.name for i in policy.ir.inputs if i.kind in kinds} if policy is not None else set(names)
+    from .backends.polars_engine import _NUMERIC
+
+    numeric = {i.name for i in policy.ir.inputs if i.kind in _NUMERIC} if policy is not None else set(names)
 
     def text(v, n):
         if v is None or isinstance(v, (str, bool)):

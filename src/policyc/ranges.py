@@ -129,16 +129,13 @@ class Ranges:
         """A table's rows, each evaluated where it is taken: `first` takes a row when its condition
         holds and no earlier row's does; the `else` row when none holds (`first x: >= 3 -> …,
         >= 1 -> 10 per x` reads x in [1, 2] on the second row)."""
-        branches, before = [], {}
+        branches, none_before = [], {}  # (what no earlier row holding implies)
         for r in e.rows:
-            branches.append((_meet(_facts(r.cond, False), before) if e.kind == "first" else _facts(r.cond, False),
-                             r.result))
-            before = _meet(before, _facts(r.cond, True))
+            holds = _facts(r.cond, False)
+            branches.append((_meet(holds, none_before) if e.kind == "first" else holds, r.result))
+            none_before = _meet(none_before, _facts(r.cond, True))
         if e.otherwise is not None:
-            otherwise = {}
-            for r in e.rows:
-                otherwise = _meet(otherwise, _facts(r.cond, True))
-            branches.append((otherwise, e.otherwise.result))
+            branches.append((none_before, e.otherwise.result))
         return self._branches(branches)
 
     def _branches(self, branches):
@@ -158,12 +155,11 @@ class Ranges:
         if not facts:
             return self
         child = Ranges(inputs=self.inputs, defs=self.defs)
-        for name, (lo, hi) in facts.items():
+        for name, fact in facts.items():
             r = self.of_name(name)
             if r is None:
                 continue
-            low = r[0] if lo is None else lo if r[0] is None else max(r[0], lo)
-            high = r[1] if hi is None else hi if r[1] is None else min(r[1], hi)
+            low, high = _intersect(r, fact)
             if low is not None and high is not None and low > high:
                 return None
             child.memo[name] = (low, high)
@@ -271,13 +267,16 @@ def _bound(op: str, c: Fraction, whole: bool) -> Interval:
 def _meet(a: dict, b: dict) -> dict:
     """Both sets of facts: each name within both intervals."""
     out = dict(a)
-    for name, (lo, hi) in b.items():
-        if name in out:
-            lo0, hi0 = out[name]
-            lo = lo0 if lo is None else lo if lo0 is None else max(lo0, lo)
-            hi = hi0 if hi is None else hi if hi0 is None else min(hi0, hi)
-        out[name] = (lo, hi)
+    for name, fact in b.items():
+        out[name] = _intersect(out[name], fact) if name in out else fact
     return out
+
+
+def _intersect(a: Interval, b: Interval) -> Interval:
+    """The values in both intervals (None: unbounded; possibly empty, lo > hi)."""
+    lo = a[0] if b[0] is None else b[0] if a[0] is None else max(a[0], b[0])
+    hi = a[1] if b[1] is None else b[1] if a[1] is None else min(a[1], b[1])
+    return (lo, hi)
 
 
 def within(inner: Interval | None, lo: Fraction | None, hi: Fraction | None) -> tuple[bool, bool]:

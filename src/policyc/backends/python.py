@@ -428,10 +428,10 @@ class PythonBackend:
                 continue
             # a team-level input must agree within the cohort; when it does not, no record of that
             # team and period can be scored (nobody knows which value is right), so all are rejected
-            key = "".join(f"{x}, " for x in ["e[1]", *(f"e[{self.slots[k]}]" for k in c.keys)])
+            key = ", ".join(["e[1]", *(f"e[{self.slots[k]}]" for k in c.keys)])  # (period, then the keys)
             w.line("members = {}")
             w.line("for index, e in envs:")
-            w.line(f"    members.setdefault(({key.rstrip()}), []).append((index, e))")
+            w.line(f"    members.setdefault(({key},), []).append((index, e))")
             w.line("for k, group in members.items():")
             for inp in shared:
                 s_ = self.slots[inp.name]

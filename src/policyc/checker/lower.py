@@ -175,7 +175,9 @@ class Lowerer:
         candidates = list(self.s.inputs) + list(self.s.defs) + list(self.s.pending)
         guess = did_you_mean(name, candidates)
         if name == "total" and self.s.header_total is not None and not guess:
-            n_pts = _plain(self.s.header_total)
+            from .soundness import _num
+
+            n_pts = _num(self.s.header_total)
             self.error("E201", f"`{name}` is not defined", n.span, "not defined",
                        suggestion=f"the header's `total {n_pts} pts` is the maximum, not a value: write the number "
                                   f"(`70% of {n_pts}`), or define the total (`total = items`)")
@@ -597,10 +599,3 @@ def _never_zero(e: ir.Expr, scope: Scope) -> bool:
                    for lo, hi in scope.inputs[e.name].domain)
     r = Ranges(inputs=scope.inputs, defs=scope.defs).of(e)
     return r is not None and ((r[0] is not None and r[0] > 0) or (r[1] is not None and r[1] < 0))
-
-
-def _plain(v) -> str:
-    """A number as the policy writes it (130, 0.5)."""
-    from ..runtime import _fmt, public_number
-
-    return _fmt(public_number(v, False))

@@ -4,10 +4,10 @@
   percent weights of a `weighted` score do not add up to 100%;
 * W403 — a condition (a gate row, an `if`, a true/false output) that holds for
   every valid record, or for none: a gate that can never pass or never fail;
-* W408 — weights written inline (`60% × a + 20% × b + 10% × c`) that do not add up to 100%;
 * W407 — an item whose formula can never reach the item's maximum (`item a 30 pts =
   30 - 5 per late at most 10` caps the whole formula at 10, not the deduction): its
   points are not what the scheme says it is worth, nor is the total of the maxima;
+* W408 — weights written inline (`60% × a + 20% × b + 10% × c`) that do not add up to 100%;
 * I501 — a top-level clamp that some records reach: the formula alone can leave
   the bounds (information; usually intended, e.g. "deduct until nothing is left").
 """
